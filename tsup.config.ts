@@ -1,0 +1,18 @@
+import { defineConfig } from 'tsup';
+
+// One entry per subpath export. Each is built as ESM and CJS with its own declarations, and
+// `tablestore` stays external so that only the `./tablestore` entry ever loads the SDK.
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  splitting: true,
+  treeshake: true,
+  external: ['tablestore'],
+});
