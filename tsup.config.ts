@@ -6,6 +6,9 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'tablestore/index': 'src/backends/tablestore/index.ts',
+    'emulator/index': 'src/emulator/index.ts',
+    'emulator/cli': 'src/emulator/cli.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

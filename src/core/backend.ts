@@ -1,0 +1,179 @@
+import type { TimelineError } from './errors.js';
+import type { ScanDirection, Seq } from './types.js';
+
+/**
+ * What a backend can do, declared once so that {@link TimelineStore} validates and splits in one
+ * place instead of every backend re-implementing it.
+ */
+export interface BackendCapabilities {
+  /** A short name for messages and logs, e.g. `'memory'` or `'tablestore'`. */
+  readonly name: string;
+  /** Most rows one {@link TimelineBackend.append} call accepts (TableStore: 200). */
+  readonly maxBatchRows: number;
+  /**
+   * Most bytes one {@link TimelineBackend.append} call accepts, counted as
+   * {@link estimateRowBytes} (TableStore: 4 MB per request, minus headroom).
+   */
+  readonly maxBatchBytes: number;
+  /** Most bytes of one encoded message (TableStore: 2 MB per attribute value). */
+  readonly maxMessageBytes: number;
+  /** Most rows one {@link TimelineBackend.scan} call returns (TableStore: 5000). */
+  readonly maxScanPageRows: number;
+  /**
+   * How late, in seconds, an expired entry may still be visible. 0 means expiry is exact at read
+   * time. Tests of TTL use it instead of assuming exactness.
+   */
+  readonly ttlGranularitySeconds: number;
+  /**
+   * True when rows of one timeline within one {@link TimelineBackend.append} call receive seqs in
+   * input order. When false, {@link TimelineStore} keeps `appendMany`'s order by other means.
+   */
+  readonly orderedBatches: boolean;
+  /** Fixed per-row overhead, in bytes, added by {@link estimateRowBytes}. */
+  readonly rowOverheadBytes: number;
+}
+
+/** A table as a backend sees it. */
+export interface TableSpec {
+  /** Table name. */
+  readonly table: string;
+  /** Time to live of entries in seconds; -1 keeps them forever. */
+  readonly ttlSeconds: number;
+}
+
+/** How `ensureTable` treats an existing table whose TTL differs from the spec. */
+export type TtlMismatchPolicy = 'update' | 'error';
+
+/** Options of {@link TimelineBackend.ensureTable}. */
+export interface EnsureTableOptions {
+  /**
+   * What to do when the table exists with another TTL: `'update'` changes it, `'error'` rejects
+   * with a `TableIncompatibleError` that states both values.
+   * @default 'update'
+   */
+  readonly onTtlMismatch?: TtlMismatchPolicy;
+  readonly signal?: AbortSignal;
+}
+
+/** What a backend reports about a table. */
+export interface TableDescription {
+  readonly table: string;
+  readonly ttlSeconds: number;
+  /** True when `ensureTable` created the table in this call. */
+  readonly created: boolean;
+  /** True when `ensureTable` changed the table's TTL in this call. */
+  readonly ttlUpdated: boolean;
+}
+
+/** One row to append. The payload is already encoded by the store's codec. */
+export interface AppendRow {
+  readonly timelineId: string;
+  readonly payload: Uint8Array;
+  readonly messageId?: string;
+}
+
+/** One stored row. */
+export interface StoredRow {
+  readonly timelineId: string;
+  readonly seq: Seq;
+  readonly payload: Uint8Array;
+  readonly messageId?: string;
+}
+
+/** The outcome of one row of an append: its seq, or why it failed. */
+export type AppendRowResult = { ok: true; seq: Seq } | { ok: false; error: TimelineError };
+
+/** Options of {@link TimelineBackend.append}. */
+export interface BackendAppendOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** One page request of a range scan within one timeline. */
+export interface ScanPageRequest {
+  readonly timelineId: string;
+  readonly direction: ScanDirection;
+  /** Inclusive start (forward: low end; backward: high end). Undefined: unbounded. */
+  readonly from?: Seq;
+  /** Exclusive end (forward: high end; backward: low end). Undefined: unbounded. */
+  readonly to?: Seq;
+  /** Most rows to return, 1 to `maxScanPageRows`. */
+  readonly limit: number;
+  readonly signal?: AbortSignal;
+}
+
+/** One page of a range scan. */
+export interface ScanPage {
+  /** Rows in scan order. May be shorter than the limit, or empty, while `next` is set. */
+  readonly rows: readonly StoredRow[];
+  /**
+   * Inclusive start of the next page in the same direction, or undefined when the range is done.
+   */
+  readonly next?: Seq;
+}
+
+/**
+ * What every storage backend implements. Backends deal in encoded payloads and raw seqs; the
+ * {@link TimelineStore} above them validates input, encodes, splits batches by the declared
+ * {@link BackendCapabilities} and pages scans. A third-party backend proves itself with
+ * `describeBackendContract` from `tablestore-timeline/testing`.
+ *
+ * Implementations must: assign seqs that strictly increase per timeline; keep timelines of
+ * different ids and tables isolated; hide entries older than the table's TTL; make `close()`
+ * idempotent and reject every later call with a `ClosedError`.
+ */
+export interface TimelineBackend {
+  /** What this backend can do. */
+  readonly capabilities: BackendCapabilities;
+  /** Create the table if missing; verify its layout; reconcile its TTL. */
+  ensureTable(spec: TableSpec, options?: EnsureTableOptions): Promise<TableDescription>;
+  /**
+   * Append rows, possibly of several timelines, in one request. At most `maxBatchRows` rows and
+   * `maxBatchBytes` bytes. Resolves with one result per row, in input order; rejects only when
+   * the call as a whole failed and no row is known to be applied.
+   */
+  append(table: string, rows: readonly AppendRow[], options?: BackendAppendOptions): Promise<AppendRowResult[]>;
+  /** Read one row by seq; undefined when absent or expired. */
+  get(table: string, timelineId: string, seq: Seq, options?: { signal?: AbortSignal }): Promise<StoredRow | undefined>;
+  /** Read one page of a range of one timeline. */
+  scan(table: string, request: ScanPageRequest): Promise<ScanPage>;
+  /** Release resources. Idempotent; later calls reject with a `ClosedError`. */
+  close(): Promise<void>;
+}
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 byte length of a string. */
+export function utf8Length(value: string): number {
+  // Fast path: ASCII strings are the common case for ids.
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(value) ? value.length : utf8.encode(value).length;
+}
+
+/** Bytes a row counts for against a backend's `maxBatchBytes`. */
+export function estimateRowBytes(row: AppendRow, capabilities: BackendCapabilities): number {
+  return (
+    capabilities.rowOverheadBytes +
+    row.payload.byteLength +
+    utf8Length(row.timelineId) +
+    (row.messageId === undefined ? 0 : utf8Length(row.messageId))
+  );
+}
+
+/** Splits row indexes into chunks of at most `maxBatchRows` rows and `maxBatchBytes` bytes. */
+export function splitIntoChunks(rows: readonly AppendRow[], capabilities: BackendCapabilities): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  rows.forEach((row, index) => {
+    const size = estimateRowBytes(row, capabilities);
+    if (current.length > 0 && (current.length >= capabilities.maxBatchRows || bytes + size > capabilities.maxBatchBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(index);
+    bytes += size;
+  });
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -1,0 +1,350 @@
+import pLimit from 'p-limit';
+import createDebug from 'debug';
+import type {
+  AppendRow,
+  AppendRowResult,
+  BackendCapabilities,
+  StoredRow,
+  TableDescription,
+  TimelineBackend,
+  TtlMismatchPolicy,
+} from './backend.js';
+import { splitIntoChunks } from './backend.js';
+import { jsonCodec } from './codec.js';
+import { AbortedError, ClosedError, TimelineError, ValidationError, type RowOutcome } from './errors.js';
+import type { Codec, TimelineEntry } from './types.js';
+import { Timeline } from './timeline.js';
+import {
+  checkMessageId,
+  checkOptionalPositiveInteger,
+  checkOptionsObject,
+  checkSignal,
+  checkTableName,
+  checkTimelineId,
+  checkTtlSeconds,
+  throwIfAborted,
+} from './validate.js';
+
+const log = createDebug('tablestore-timeline:store');
+
+/** Options of {@link TimelineStore}. */
+export interface TimelineStoreOptions<T> {
+  /** Where entries live: a `MemoryBackend`, a `TableStoreBackend`, or any `TimelineBackend`. */
+  backend: TimelineBackend;
+  /** Table name: letters, digits and underscores, not starting with a digit. */
+  table: string;
+  /**
+   * Entries older than this many seconds expire. -1 or omitted keeps them forever; otherwise at
+   * least 86400 (TableStore's rule, enforced on every backend).
+   * @default -1
+   */
+  ttlSeconds?: number;
+  /**
+   * How messages become bytes.
+   * @default jsonCodec() — JSON that round-trips bigint and rejects what JSON would alter
+   */
+  codec?: Codec<T>;
+  /**
+   * What `init()` does when the table exists with another TTL: `'update'` changes it, `'error'`
+   * rejects with a `TableIncompatibleError`.
+   * @default 'update'
+   */
+  onTtlMismatch?: TtlMismatchPolicy;
+  /**
+   * Backend requests in flight at once for {@link TimelineStore.appendBatch}.
+   * @default 8
+   */
+  writeConcurrency?: number;
+}
+
+/** One item of {@link TimelineStore.appendBatch}. */
+export interface BatchItem<T> {
+  timelineId: string;
+  message: T;
+  messageId?: string;
+}
+
+/** Options of {@link TimelineStore.appendBatch}. */
+export interface AppendBatchOptions {
+  /** Backend requests in flight at once. Default: the store's `writeConcurrency`. */
+  concurrency?: number;
+  /** Stops sending further requests; rows not yet sent fail with an `AbortedError`. */
+  signal?: AbortSignal;
+}
+
+/** Internal context a {@link Timeline} uses to reach its store. Not part of the public API. */
+export interface StoreContext<T> {
+  readonly table: string;
+  readonly backend: TimelineBackend;
+  readonly capabilities: BackendCapabilities;
+  ready(operation: string): Promise<void>;
+  encode(message: T, parameter: string, timelineId: string): Uint8Array;
+  decode(row: StoredRow): TimelineEntry<T>;
+  wrapError(error: unknown, operation: string, timelineId?: string): TimelineError;
+}
+
+/**
+ * A table of timelines on one backend: the one place that validates input, encodes messages and
+ * splits writes by the backend's declared limits.
+ *
+ * The store initialises its table once, on `init()` or lazily on first use; a failed
+ * initialisation is retried on the next call. After `close()` every call rejects with a
+ * `ClosedError`. Closing a store does not close its backend, which may serve other stores.
+ *
+ * @example
+ * ```ts
+ * import { TimelineStore, MemoryBackend } from 'tablestore-timeline';
+ *
+ * const store = new TimelineStore<{ text: string }>({ backend: new MemoryBackend(), table: 'im_sync', ttlSeconds: 7 * 86400 });
+ * await store.init();
+ * const bob = store.timeline('user:bob');
+ * const entry = await bob.append({ text: 'hello' }, { messageId: 'm-1' });
+ * for await (const e of bob.scan({ from: entry.seq })) console.log(e.seq, e.message.text);
+ * ```
+ */
+export class TimelineStore<T = unknown> {
+  /** The table name. */
+  readonly table: string;
+  /** TTL in seconds, -1 for forever. */
+  readonly ttlSeconds: number;
+  /** The backend this store writes to. */
+  readonly backend: TimelineBackend;
+  readonly #codec: Codec<T>;
+  readonly #onTtlMismatch: TtlMismatchPolicy;
+  readonly #writeConcurrency: number;
+  #init: Promise<TableDescription> | undefined;
+  #closed = false;
+  readonly #context: StoreContext<T>;
+
+  constructor(options: TimelineStoreOptions<T>) {
+    const opts = checkOptionsObject(options, 'options') as Partial<TimelineStoreOptions<T>>;
+    const backend = opts.backend;
+    if (
+      backend === null ||
+      typeof backend !== 'object' ||
+      typeof backend.append !== 'function' ||
+      typeof backend.scan !== 'function' ||
+      typeof backend.capabilities !== 'object'
+    ) {
+      throw new ValidationError('options.backend', 'Expected `options.backend` to be a TimelineBackend (e.g. `new MemoryBackend()`)');
+    }
+    this.backend = backend;
+    this.table = checkTableName(opts.table, 'options.table');
+    this.ttlSeconds = checkTtlSeconds(opts.ttlSeconds, 'options.ttlSeconds');
+    const codec = opts.codec ?? jsonCodec<T>();
+    if (typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+      throw new ValidationError('options.codec', 'Expected `options.codec` to have `encode` and `decode` functions');
+    }
+    this.#codec = codec;
+    const policy = opts.onTtlMismatch ?? 'update';
+    if (policy !== 'update' && policy !== 'error') {
+      throw new ValidationError('options.onTtlMismatch', `Expected \`options.onTtlMismatch\` to be 'update' or 'error', got ${String(policy)}`);
+    }
+    this.#onTtlMismatch = policy;
+    this.#writeConcurrency = checkOptionalPositiveInteger(opts.writeConcurrency, 'options.writeConcurrency') ?? 8;
+    const store = this;
+    this.#context = {
+      table: this.table,
+      backend,
+      get capabilities() {
+        return backend.capabilities;
+      },
+      ready: (operation) => store.#ready(operation),
+      encode: (message, parameter, timelineId) => store.#encode(message, parameter, timelineId),
+      decode: (row) => store.#decode(row),
+      wrapError: (error, operation, timelineId) => store.#wrapError(error, operation, timelineId),
+    };
+  }
+
+  /** The backend's declared capabilities. */
+  get capabilities(): BackendCapabilities {
+    return this.backend.capabilities;
+  }
+
+  /**
+   * Create the table if it is missing, verify its layout and reconcile its TTL. Called lazily by
+   * the first operation; call it at start-up to surface configuration errors early. Concurrent
+   * calls share one attempt; a failed attempt is retried on the next call.
+   *
+   * @throws {TableIncompatibleError} when an existing table has another layout, or another TTL and `onTtlMismatch` is `'error'`.
+   */
+  async init(): Promise<TableDescription> {
+    if (this.#closed) throw new ClosedError(`TimelineStore(${this.table})`, { operation: 'init', table: this.table });
+    if (!this.#init) {
+      const attempt = this.backend
+        .ensureTable({ table: this.table, ttlSeconds: this.ttlSeconds }, { onTtlMismatch: this.#onTtlMismatch })
+        .then((description) => {
+          log('table %s ready (created=%s, ttlUpdated=%s)', this.table, description.created, description.ttlUpdated);
+          return description;
+        });
+      this.#init = attempt;
+      attempt.catch(() => {
+        // Forget the failed attempt so that the next call retries instead of failing forever.
+        if (this.#init === attempt) this.#init = undefined;
+      });
+    }
+    try {
+      return await this.#init;
+    } catch (error) {
+      throw this.#wrapError(error, 'init');
+    }
+  }
+
+  /**
+   * The timeline with this id. Cheap: no I/O happens until it is used.
+   * @throws {ValidationError} when `timelineId` is empty or over 1 KB of UTF-8.
+   */
+  timeline(timelineId: string): Timeline<T> {
+    checkTimelineId(timelineId, 'timelineId');
+    return new Timeline<T>(this.#context, timelineId);
+  }
+
+  /**
+   * Append many messages, each to its own timeline, in as few backend requests as the backend's
+   * limits allow, with bounded concurrency. This is the primitive under write fan-out.
+   *
+   * Never throws for a per-row failure: the result has one outcome per item, in input order.
+   * Throws only for invalid input (before anything is written) or a closed store. Rows of the same
+   * timeline within one call are not guaranteed to receive seqs in input order; use
+   * `Timeline.appendMany` for that.
+   *
+   * @throws {ValidationError} when an item is invalid; nothing is written.
+   */
+  async appendBatch(items: readonly BatchItem<T>[], options?: AppendBatchOptions): Promise<RowOutcome<TimelineEntry<T>>[]> {
+    if (!Array.isArray(items)) throw new ValidationError('items', 'Expected `items` to be an array');
+    const opts = checkOptionsObject(options) as AppendBatchOptions;
+    const concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? this.#writeConcurrency;
+    const signal = checkSignal(opts.signal);
+    const rows = items.map((item, index): AppendRow => {
+      const parameter = `items[${index}]`;
+      if (item === null || typeof item !== 'object') throw new ValidationError(parameter, `Expected \`${parameter}\` to be an object`);
+      const timelineId = checkTimelineId(item.timelineId, `${parameter}.timelineId`);
+      const messageId = checkMessageId(item.messageId, `${parameter}.messageId`);
+      const payload = this.#encode(item.message, `${parameter}.message`, timelineId);
+      return messageId === undefined ? { timelineId, payload } : { timelineId, payload, messageId };
+    });
+    await this.#ready('appendBatch');
+    const results = await this.writeRows(rows, { concurrency, signal, operation: 'appendBatch' });
+    return results.map((result, index) => {
+      if (!result.ok) return result;
+      const row = rows[index]!;
+      return { ok: true, entry: this.#entry(row, result.seq, items[index]!.message) };
+    });
+  }
+
+  /**
+   * Release the store. Later calls reject with a `ClosedError`; calls already in flight finish.
+   * Does not close the backend. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  /** True after {@link TimelineStore.close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Write encoded rows in chunks that respect the backend's row and byte limits. Internal to the
+   * library (used by `Timeline` and the IM helpers); prefer `appendBatch`.
+   * @internal
+   */
+  async writeRows(
+    rows: readonly AppendRow[],
+    options: { concurrency: number; signal?: AbortSignal | undefined; operation: string },
+  ): Promise<AppendRowResult[]> {
+    const results = new Array<AppendRowResult>(rows.length);
+    const chunks = splitIntoChunks(rows, this.backend.capabilities);
+    if (chunks.length > 1) log('%s: %d rows split into %d requests', options.operation, rows.length, chunks.length);
+    const limit = pLimit(options.concurrency);
+    await Promise.all(
+      chunks.map((chunk) =>
+        limit(async () => {
+          const chunkRows = chunk.map((i) => rows[i]!);
+          let chunkResults: AppendRowResult[];
+          try {
+            throwIfAborted(options.signal, options.operation);
+            if (this.#closed) throw new ClosedError(`TimelineStore(${this.table})`);
+            chunkResults = await this.backend.append(this.table, chunkRows, { signal: options.signal });
+            if (chunkResults.length !== chunkRows.length) {
+              throw new TimelineError('BACKEND', `backend ${this.backend.capabilities.name} returned ${chunkResults.length} results for ${chunkRows.length} rows`);
+            }
+          } catch (error) {
+            const wrapped = this.#wrapError(error, options.operation);
+            chunkResults = chunkRows.map(() => ({ ok: false, error: wrapped }));
+          }
+          chunk.forEach((rowIndex, j) => {
+            results[rowIndex] = chunkResults[j]!;
+          });
+        }),
+      ),
+    );
+    return results;
+  }
+
+  async #ready(operation: string): Promise<void> {
+    if (this.#closed) throw new ClosedError(`TimelineStore(${this.table})`, { operation, table: this.table });
+    if (this.#init === undefined) await this.init();
+    else await this.#init.catch(() => this.init());
+  }
+
+  #encode(message: T, parameter: string, timelineId: string): Uint8Array {
+    let payload: Uint8Array;
+    try {
+      payload = this.#codec.encode(message);
+    } catch (error) {
+      throw new ValidationError(parameter, `\`${parameter}\` cannot be encoded: ${(error as Error)?.message ?? String(error)}`, {
+        code: 'CODEC',
+        cause: error,
+        timelineId,
+        table: this.table,
+      });
+    }
+    if (!(payload instanceof Uint8Array)) {
+      throw new ValidationError(parameter, `the codec returned ${typeof payload} for \`${parameter}\`; expected a Uint8Array`, { code: 'CODEC' });
+    }
+    const max = this.backend.capabilities.maxMessageBytes;
+    if (payload.byteLength > max) {
+      throw new ValidationError(
+        parameter,
+        `\`${parameter}\` encodes to ${payload.byteLength} bytes, over the ${this.backend.capabilities.name} backend's limit of ${max} bytes per message`,
+        { code: 'MESSAGE_TOO_LARGE', timelineId, table: this.table },
+      );
+    }
+    return payload;
+  }
+
+  #decode(row: StoredRow): TimelineEntry<T> {
+    let message: T;
+    try {
+      message = this.#codec.decode(row.payload);
+    } catch (error) {
+      throw new TimelineError('CODEC', `cannot decode entry ${row.seq} of timeline ${JSON.stringify(row.timelineId)}: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+        operation: 'decode',
+        table: this.table,
+        timelineId: row.timelineId,
+      });
+    }
+    return this.#entry(row, row.seq, message);
+  }
+
+  #entry(row: { timelineId: string; messageId?: string | undefined }, seq: bigint, message: T): TimelineEntry<T> {
+    return row.messageId === undefined
+      ? { timelineId: row.timelineId, seq, message }
+      : { timelineId: row.timelineId, seq, message, messageId: row.messageId };
+  }
+
+  #wrapError(error: unknown, operation: string, timelineId?: string): TimelineError {
+    if (error instanceof TimelineError) return error;
+    if (error instanceof Error && error.name === 'AbortError') return new AbortedError({ operation, cause: error, table: this.table, timelineId });
+    const message = error instanceof Error ? error.message : String(error);
+    return new TimelineError('BACKEND', `${operation} on table ${this.table} failed: ${message}`, {
+      cause: error,
+      operation,
+      table: this.table,
+      timelineId,
+    });
+  }
+}

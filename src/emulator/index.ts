@@ -1,0 +1,2 @@
+/** Local TableStore emulator (work in progress). */
+export {};

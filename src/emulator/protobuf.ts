@@ -1,0 +1,375 @@
+/**
+ * A small protobuf (proto2) wire codec with hand-written message schemas.
+ *
+ * Only what the emulator needs: varints (including 64-bit ones kept as `bigint`), zig-zag,
+ * length-delimited fields, fixed32/fixed64 (skipped or read as raw), nested messages, repeated
+ * fields (packed or not, on decode). Schemas are plain objects; their TypeScript types are
+ * inferred so that a decoded message is typed without generated code.
+ *
+ * @packageDocumentation
+ */
+
+/** Wire types of the protobuf encoding. */
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LEN = 2;
+const WIRE_FIXED32 = 5;
+
+/** Scalar field types this codec understands. */
+export type ScalarType = 'string' | 'bytes' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'sint64' | 'bool' | 'enum' | 'double';
+
+/** One field of a message schema. */
+export interface FieldSpec {
+  /** Field number. */
+  readonly no: number;
+  /** Scalar type name or a nested message schema. */
+  readonly type: ScalarType | MessageSchema;
+  /** `true` for `repeated` fields. */
+  readonly repeated?: boolean;
+  /** `true` for proto2 `required` fields: decoding fails when one is missing. */
+  readonly required?: boolean;
+}
+
+/** A message schema: field name to field spec. */
+export interface MessageSchema {
+  readonly [field: string]: FieldSpec;
+}
+
+type ValueOf<T> = T extends 'string'
+  ? string
+  : T extends 'bytes'
+    ? Buffer
+    : T extends 'int64' | 'uint64' | 'sint64'
+      ? bigint
+      : T extends 'bool'
+        ? boolean
+        : T extends MessageSchema
+          ? Message<T>
+          : number;
+
+type FieldValue<F extends FieldSpec> = F['repeated'] extends true ? ValueOf<F['type']>[] : ValueOf<F['type']>;
+
+type RequiredKeys<S extends MessageSchema> = {
+  [K in keyof S]: S[K]['required'] extends true ? K : S[K]['repeated'] extends true ? K : never;
+}[keyof S];
+type OptionalKeys<S extends MessageSchema> = Exclude<keyof S, RequiredKeys<S>>;
+
+/**
+ * The decoded form of a message: required and repeated fields are always present (repeated ones
+ * default to `[]`), optional ones may be `undefined`.
+ */
+export type Message<S extends MessageSchema> = { [K in RequiredKeys<S>]: FieldValue<S[K]> } & {
+  [K in OptionalKeys<S>]?: FieldValue<S[K]> | undefined;
+};
+
+/** The input of {@link encodeMessage}: every field optional, so that required ones are checked at run time. */
+export type MessageInput<S extends MessageSchema> = {
+  [K in keyof S]?: S[K]['type'] extends MessageSchema
+    ? S[K]['repeated'] extends true
+      ? MessageInput<S[K]['type']>[]
+      : MessageInput<S[K]['type']>
+    : FieldValue<S[K]> | undefined;
+};
+
+/** Thrown when bytes are not a valid encoding of the expected message. */
+export class ProtobufDecodeError extends Error {
+  override readonly name = 'ProtobufDecodeError';
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** Appends protobuf primitives to a growing buffer. */
+export class ProtoWriter {
+  #chunks: Buffer[] = [];
+  #current: number[] = [];
+  #length = 0;
+
+  /** Total bytes written so far. */
+  get length(): number {
+    return this.#length + this.#current.length;
+  }
+
+  #flush(): void {
+    if (this.#current.length > 0) {
+      const b = Buffer.from(this.#current);
+      this.#chunks.push(b);
+      this.#length += b.length;
+      this.#current = [];
+    }
+  }
+
+  /** Writes an unsigned varint from a non-negative safe integer. */
+  uvarint(value: number): this {
+    let v = value;
+    while (v > 0x7f) {
+      this.#current.push((v % 128) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    this.#current.push(v);
+    return this;
+  }
+
+  /** Writes a 64-bit varint; negative values are written as their two's complement (10 bytes). */
+  varint64(value: bigint): this {
+    let v = value & MASK64;
+    while (v > 0x7fn) {
+      this.#current.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    this.#current.push(Number(v));
+    return this;
+  }
+
+  /** Writes a field key (number and wire type). */
+  key(no: number, wire: number): this {
+    return this.uvarint(no * 8 + wire);
+  }
+
+  /** Writes raw bytes. */
+  raw(bytes: Uint8Array): this {
+    this.#flush();
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#chunks.push(b);
+    this.#length += b.length;
+    return this;
+  }
+
+  /** Writes a length-prefixed byte string. */
+  lengthDelimited(bytes: Uint8Array): this {
+    this.uvarint(bytes.byteLength);
+    return this.raw(bytes);
+  }
+
+  /** Returns everything written as one buffer. */
+  finish(): Buffer {
+    this.#flush();
+    return this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks, this.#length);
+  }
+}
+
+/** Reads protobuf primitives from a buffer. */
+export class ProtoReader {
+  readonly #buf: Buffer;
+  #pos: number;
+  readonly #end: number;
+
+  constructor(buf: Buffer, start = 0, end = buf.length) {
+    this.#buf = buf;
+    this.#pos = start;
+    this.#end = end;
+  }
+
+  /** `true` when every byte has been consumed. */
+  get done(): boolean {
+    return this.#pos >= this.#end;
+  }
+
+  /** Reads a varint as a `bigint` (unsigned 64-bit). */
+  varint64(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.#pos >= this.#end) throw new ProtobufDecodeError('truncated varint');
+      const byte = this.#buf[this.#pos++] as number;
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result & MASK64;
+      shift += 7n;
+    }
+    throw new ProtobufDecodeError('varint longer than 10 bytes');
+  }
+
+  /** Reads a varint that must fit in a JS safe integer (lengths, keys, small enums). */
+  uvarint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.#pos >= this.#end) throw new ProtobufDecodeError('truncated varint');
+      const byte = this.#buf[this.#pos++] as number;
+      result += (byte & 0x7f) * mul;
+      if ((byte & 0x80) === 0) {
+        if (!Number.isSafeInteger(result)) throw new ProtobufDecodeError('varint too large');
+        return result;
+      }
+      mul *= 128;
+    }
+    throw new ProtobufDecodeError('varint longer than 10 bytes');
+  }
+
+  /** Reads `n` raw bytes (a view, not a copy). */
+  bytes(n: number): Buffer {
+    if (n < 0 || this.#pos + n > this.#end) throw new ProtobufDecodeError('truncated length-delimited field');
+    const out = this.#buf.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return out;
+  }
+
+  /** Reads a length-prefixed byte string (a view, not a copy). */
+  lengthDelimited(): Buffer {
+    return this.bytes(this.uvarint());
+  }
+
+  /** Skips one field value of the given wire type. */
+  skip(wire: number): void {
+    switch (wire) {
+      case WIRE_VARINT:
+        this.varint64();
+        return;
+      case WIRE_FIXED64:
+        this.bytes(8);
+        return;
+      case WIRE_LEN:
+        this.lengthDelimited();
+        return;
+      case WIRE_FIXED32:
+        this.bytes(4);
+        return;
+      default:
+        throw new ProtobufDecodeError(`unsupported wire type ${wire}`);
+    }
+  }
+}
+
+function toSigned64(u: bigint): bigint {
+  return BigInt.asIntN(64, u);
+}
+
+function scalarFromVarint(type: ScalarType, raw: bigint): unknown {
+  switch (type) {
+    case 'int64':
+      return toSigned64(raw);
+    case 'uint64':
+      return raw;
+    case 'sint64':
+      return (raw >> 1n) ^ -(raw & 1n);
+    case 'bool':
+      return raw !== 0n;
+    case 'int32':
+    case 'enum':
+      return Number(BigInt.asIntN(32, raw));
+    case 'uint32':
+      return Number(BigInt.asUintN(32, raw));
+    default:
+      throw new ProtobufDecodeError(`a varint cannot hold a ${type}`);
+  }
+}
+
+function isVarintType(type: ScalarType | MessageSchema): type is ScalarType {
+  return typeof type === 'string' && type !== 'string' && type !== 'bytes' && type !== 'double';
+}
+
+/**
+ * Decodes a message. Unknown fields are skipped; missing `required` fields raise
+ * {@link ProtobufDecodeError}, which the emulator answers with `OTSParameterInvalid`.
+ */
+export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, name = 'message'): Message<S> {
+  const byNo = new Map<number, [string, FieldSpec]>();
+  const out: Record<string, unknown> = {};
+  for (const [fieldName, spec] of Object.entries(schema)) {
+    byNo.set(spec.no, [fieldName, spec]);
+    if (spec.repeated) out[fieldName] = [];
+  }
+  const r = new ProtoReader(buf);
+  while (!r.done) {
+    const k = r.uvarint();
+    const no = Math.floor(k / 8);
+    const wire = k % 8;
+    const entry = byNo.get(no);
+    if (!entry) {
+      r.skip(wire);
+      continue;
+    }
+    const [fieldName, spec] = entry;
+    const values: unknown[] = [];
+    const type = spec.type;
+    if (typeof type === 'object') {
+      if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a message`);
+      values.push(decodeMessage(type, r.lengthDelimited(), `${name}.${fieldName}`));
+    } else if (type === 'string' || type === 'bytes') {
+      if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected bytes`);
+      const b = r.lengthDelimited();
+      values.push(type === 'string' ? b.toString('utf8') : Buffer.from(b));
+    } else if (type === 'double') {
+      if (wire !== WIRE_FIXED64) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a double`);
+      values.push(r.bytes(8).readDoubleLE(0));
+    } else if (isVarintType(type)) {
+      if (wire === WIRE_LEN && spec.repeated) {
+        // Packed repeated scalars: proto2 senders may pack even without [packed=true].
+        const inner = new ProtoReader(r.lengthDelimited());
+        while (!inner.done) values.push(scalarFromVarint(type, inner.varint64()));
+      } else if (wire === WIRE_VARINT) {
+        values.push(scalarFromVarint(type, r.varint64()));
+      } else {
+        throw new ProtobufDecodeError(`${name}.${fieldName}: expected a varint`);
+      }
+    }
+    if (spec.repeated) (out[fieldName] as unknown[]).push(...values);
+    else out[fieldName] = values[values.length - 1];
+  }
+  for (const [fieldName, spec] of Object.entries(schema)) {
+    if (spec.required && out[fieldName] === undefined) {
+      throw new ProtobufDecodeError(`${name}: missing required field '${fieldName}'`);
+    }
+  }
+  return out as Message<S>;
+}
+
+function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknown): void {
+  switch (type) {
+    case 'string':
+      w.key(no, WIRE_LEN).lengthDelimited(Buffer.from(String(value), 'utf8'));
+      return;
+    case 'bytes':
+      w.key(no, WIRE_LEN).lengthDelimited(value as Uint8Array);
+      return;
+    case 'double': {
+      const b = Buffer.alloc(8);
+      b.writeDoubleLE(value as number, 0);
+      w.key(no, WIRE_FIXED64).raw(b);
+      return;
+    }
+    case 'bool':
+      w.key(no, WIRE_VARINT).uvarint(value ? 1 : 0);
+      return;
+    case 'int64':
+    case 'uint64':
+      w.key(no, WIRE_VARINT).varint64(BigInt(value as bigint));
+      return;
+    case 'sint64': {
+      const v = BigInt(value as bigint);
+      w.key(no, WIRE_VARINT).varint64((v << 1n) ^ (v >> 63n));
+      return;
+    }
+    case 'int32':
+    case 'enum':
+    case 'uint32':
+      // Negative int32 values are sign-extended to 64 bits, as protobuf requires.
+      w.key(no, WIRE_VARINT).varint64(BigInt(value as number));
+      return;
+  }
+}
+
+/**
+ * Encodes a message. Fields are written in field-number order; `undefined` optional fields are
+ * omitted; a missing `required` field is a programming error and throws.
+ */
+export function encodeMessage<S extends MessageSchema>(schema: S, msg: MessageInput<S>, name = 'message'): Buffer {
+  const w = new ProtoWriter();
+  const fields = Object.entries(schema).sort((a, b) => a[1].no - b[1].no);
+  const input = msg as Record<string, unknown>;
+  for (const [fieldName, spec] of fields) {
+    const value = input[fieldName];
+    if (value === undefined || value === null) {
+      if (spec.required) throw new Error(`${name}: missing required field '${fieldName}'`);
+      continue;
+    }
+    const values = spec.repeated ? (value as unknown[]) : [value];
+    for (const v of values) {
+      if (typeof spec.type === 'object') {
+        w.key(spec.no, WIRE_LEN).lengthDelimited(encodeMessage(spec.type, v as MessageInput<MessageSchema>, `${name}.${fieldName}`));
+      } else {
+        writeScalar(w, spec.no, spec.type, v);
+      }
+    }
+  }
+  return w.finish();
+}

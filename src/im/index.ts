@@ -1,0 +1,2 @@
+// The IM helpers (StoreTimeline, SyncTimeline, fanOut, Messenger) are exported from here.
+export {};
