@@ -65,10 +65,6 @@ interface TableData {
   lastSweep: number;
 }
 
-// Compact a timeline's arrays once this many expired entries sit at its head and they are at least
-// half of it: amortised O(1) per entry.
-const COMPACT_MIN = 256;
-
 /**
  * The in-memory backend: the embedded default, for development, tests and demos. Data lives in
  * this process and is lost when it exits.
@@ -282,7 +278,8 @@ export class MemoryBackend implements TimelineBackend {
       timeline.messageIds = [];
       timeline.writtenAt = [];
       timeline.head = 0;
-    } else if (head >= COMPACT_MIN && head * 2 >= writtenAt.length) {
+    } else if (head * 2 >= writtenAt.length) {
+      // Compacting only once expired entries are at least half keeps the cost amortised O(1) per entry.
       timeline.seqs.splice(0, head);
       timeline.payloads.splice(0, head);
       timeline.messageIds.splice(0, head);
