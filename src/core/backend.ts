@@ -52,12 +52,15 @@ export interface EnsureTableOptions {
    * @default 'update'
    */
   readonly onTtlMismatch?: TtlMismatchPolicy;
+  /** Stops the call before it is sent. */
   readonly signal?: AbortSignal;
 }
 
 /** What a backend reports about a table. */
 export interface TableDescription {
+  /** Table name. */
   readonly table: string;
+  /** The table's TTL in seconds after the call; -1 for forever. */
   readonly ttlSeconds: number;
   /** True when `ensureTable` created the table in this call. */
   readonly created: boolean;
@@ -67,30 +70,56 @@ export interface TableDescription {
 
 /** One row to append. The payload is already encoded by the store's codec. */
 export interface AppendRow {
+  /** The timeline to append to. */
   readonly timelineId: string;
+  /** The encoded message. The backend must copy it if it keeps it beyond the call. */
   readonly payload: Uint8Array;
+  /** The caller's idempotency key, stored with the row. */
   readonly messageId?: string;
 }
 
 /** One stored row. */
 export interface StoredRow {
+  /** The timeline the row belongs to. */
   readonly timelineId: string;
+  /** The seq assigned at append time. */
   readonly seq: Seq;
+  /** The encoded message. */
   readonly payload: Uint8Array;
+  /** The idempotency key given at append time, if any. */
   readonly messageId?: string;
 }
 
 /** The outcome of one row of an append: its seq, or why it failed. */
-export type AppendRowResult = { ok: true; seq: Seq } | { ok: false; error: TimelineError };
+export type AppendRowResult = AppendRowSuccess | AppendRowFailure;
+
+/** A row that was appended. */
+export interface AppendRowSuccess {
+  /** Always true. */
+  readonly ok: true;
+  /** The seq the backend assigned. */
+  readonly seq: Seq;
+}
+
+/** A row that was not appended (or whose fate is unknown: see `WriteUncertainError`). */
+export interface AppendRowFailure {
+  /** Always false. */
+  readonly ok: false;
+  /** Why; `error.retryable` says whether re-sending may succeed. */
+  readonly error: TimelineError;
+}
 
 /** Options of {@link TimelineBackend.append}. */
 export interface BackendAppendOptions {
+  /** Stops the call; rows not yet sent are not sent. */
   readonly signal?: AbortSignal;
 }
 
 /** One page request of a range scan within one timeline. */
 export interface ScanPageRequest {
+  /** The timeline to read. */
   readonly timelineId: string;
+  /** Scan order. */
   readonly direction: ScanDirection;
   /** Inclusive start (forward: low end; backward: high end). Undefined: unbounded. */
   readonly from?: Seq;
@@ -98,6 +127,7 @@ export interface ScanPageRequest {
   readonly to?: Seq;
   /** Most rows to return, 1 to `maxScanPageRows`. */
   readonly limit: number;
+  /** Stops the request. */
   readonly signal?: AbortSignal;
 }
 

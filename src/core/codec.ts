@@ -10,6 +10,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * inside the message (e.g. `message.attachments[2].size`).
  */
 export class CodecValueError extends TypeError {
+  /** Where in the message the value sits, e.g. `message.items[2].price`. */
   readonly path: string;
   constructor(path: string, what: string) {
     super(`${path}: ${what} cannot be encoded by the default JSON codec; convert it first or pass a custom \`codec\``);

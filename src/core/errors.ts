@@ -180,7 +180,23 @@ export class TableIncompatibleError extends TimelineError {
 }
 
 /** The per-row outcome of a multi-row write. */
-export type RowOutcome<E> = { ok: true; entry: E } | { ok: false; error: TimelineError };
+export type RowOutcome<E> = RowWritten<E> | RowFailed;
+
+/** A row that was written. */
+export interface RowWritten<E> {
+  /** Always true. */
+  readonly ok: true;
+  /** The written entry. */
+  readonly entry: E;
+}
+
+/** A row that was not written, or whose fate is unknown. */
+export interface RowFailed {
+  /** Always false. */
+  readonly ok: false;
+  /** Why; `error.retryable` says whether re-sending may succeed. */
+  readonly error: TimelineError;
+}
 
 /**
  * A multi-row append applied some rows and not others. `outcomes[i]` is the outcome of input `i`,
@@ -191,7 +207,7 @@ export class PartialWriteError<E = unknown> extends TimelineError {
   readonly outcomes: readonly RowOutcome<E>[];
 
   constructor(message: string, outcomes: readonly RowOutcome<E>[], options: TimelineErrorOptions = {}) {
-    const firstFailure = outcomes.find((o): o is { ok: false; error: TimelineError } => !o.ok);
+    const firstFailure = outcomes.find((o): o is RowFailed => !o.ok);
     super('PARTIAL_WRITE', message, {
       ...options,
       cause: options.cause ?? firstFailure?.error,

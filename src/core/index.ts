@@ -8,6 +8,8 @@ export type {
   AppendRow,
   StoredRow,
   AppendRowResult,
+  AppendRowSuccess,
+  AppendRowFailure,
   BackendAppendOptions,
   ScanPageRequest,
   ScanPage,
@@ -26,7 +28,7 @@ export {
   InvalidCursorError,
   isTimelineError,
 } from './errors.js';
-export type { TimelineErrorCode, TimelineErrorOptions, BackendErrorOptions, RowOutcome } from './errors.js';
+export type { TimelineErrorCode, TimelineErrorOptions, BackendErrorOptions, RowOutcome, RowWritten, RowFailed } from './errors.js';
 export { jsonCodec, CodecValueError } from './codec.js';
 export { TimelineStore } from './timeline-store.js';
 export type { TimelineStoreOptions, BatchItem, AppendBatchOptions } from './timeline-store.js';

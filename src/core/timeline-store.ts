@@ -59,8 +59,11 @@ export interface TimelineStoreOptions<T> {
 
 /** One item of {@link TimelineStore.appendBatch}. */
 export interface BatchItem<T> {
+  /** The timeline to append to. */
   timelineId: string;
+  /** The message. */
   message: T;
+  /** Its idempotency key, if any. */
   messageId?: string;
 }
 

@@ -60,7 +60,12 @@ export interface AppendOptions {
 }
 
 /** One input of {@link Timeline.appendMany}: a message, or a message with its id. */
-export type AppendInput<T> = { message: T; messageId?: string };
+export interface AppendInput<T> {
+  /** The message. */
+  message: T;
+  /** Its idempotency key, if any. */
+  messageId?: string;
+}
 
 /** Encodes messages to bytes for storage and decodes them back. */
 export interface Codec<T> {

@@ -11,8 +11,11 @@ import type { TimelineEntry } from '../core/types.js';
  * imports a test framework at runtime.
  */
 export interface ContractFramework {
+  /** Registers a group of tests (vitest/jest/mocha `describe`). */
   describe(name: string, fn: () => void): void;
+  /** Registers one test with an optional timeout in milliseconds (`it`/`test`). */
   it(name: string, fn: () => Promise<void>, timeout?: number): void;
+  /** Registers a hook run after the group (`afterAll`/`after`); used to close the backend. */
   afterAll?(fn: () => Promise<void>): void;
 }
 
