@@ -1,2 +1,23 @@
-// The IM helpers (StoreTimeline, SyncTimeline, fanOut, Messenger) are exported from here.
-export {};
+// The IM helpers, built only on the core API: the message store, the sync store, write fan-out
+// and the hybrid Messenger.
+export { StoreTimeline } from './store-timeline.js';
+export type { StoreAppendOptions, HistoryPageOptions, HistorySinceOptions, HistoryPage } from './store-timeline.js';
+export { SyncTimeline } from './sync-timeline.js';
+export type { SyncTimelineOptions, PushOptions, SyncOptions, SyncResult } from './sync-timeline.js';
+export type { CursorSecret } from './cursor.js';
+export { fanOut, retryFanOut } from './fan-out.js';
+export type { FanOutOptions, RetryFanOutOptions, FanOutDelivery, FanOutFailure, FanOutResult } from './fan-out.js';
+export { Messenger } from './messenger.js';
+export type {
+  MessengerOptions,
+  StoredMessage,
+  InboxMessage,
+  MessengerEntry,
+  LargeGroup,
+  DiffusionMode,
+  DeliveredEvent,
+  SendInput,
+  SendResult,
+  MessengerSyncOptions,
+  MessengerHistoryOptions,
+} from './messenger.js';

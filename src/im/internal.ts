@@ -1,0 +1,100 @@
+// Helpers shared by the IM layer. Not exported from the package.
+import { TimelineError, ValidationError } from '../core/errors.js';
+import type { Timeline } from '../core/timeline.js';
+import type { TimelineEntry } from '../core/types.js';
+import { checkPositiveInteger, checkTimelineId, MAX_SEQ } from '../core/validate.js';
+
+/** Default number of newest entries searched for a message id before writing it again. */
+export const DEFAULT_DEDUPE_WINDOW = 100;
+
+/** Short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Validates an array of timeline ids and returns the distinct ones, in first-seen order. */
+export function checkTimelineIds(value: unknown, parameter: string): string[] {
+  if (!Array.isArray(value)) {
+    throw new ValidationError(parameter, `Expected \`${parameter}\` to be an array of timeline ids, got ${describe(value)}`);
+  }
+  const seen = new Set<string>();
+  value.forEach((id, index) => {
+    seen.add(checkTimelineId(id, `${parameter}[${index}]`));
+  });
+  return [...seen];
+}
+
+/** Validates an optional function option. */
+export function checkOptionalFunction<F>(value: unknown, parameter: string): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ValidationError(parameter, `Expected \`${parameter}\` to be a function, got ${describe(value)}`);
+  return value as F;
+}
+
+/** Validates an optional boolean option. */
+export function checkOptionalBoolean(value: unknown, parameter: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new ValidationError(parameter, `Expected \`${parameter}\` to be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+/** Validates `options.dedupeWindow`. */
+export function checkDedupeWindow(value: unknown, parameter = 'options.dedupeWindow'): number {
+  return value === undefined ? DEFAULT_DEDUPE_WINDOW : checkPositiveInteger(value, parameter);
+}
+
+/** A clock option: a function returning milliseconds since the epoch. */
+export function checkClock(value: unknown, parameter = 'options.now'): (() => number) | undefined {
+  return checkOptionalFunction<() => number>(value, parameter);
+}
+
+/** Reads a clock as a non-negative integer number of milliseconds. */
+export function readClock(now: () => number): number {
+  const value = now();
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TimelineError('INVALID_ARGUMENT', `the injected clock returned ${describe(value)}; expected milliseconds since the epoch`);
+  }
+  return Math.max(0, Math.floor(value));
+}
+
+/** The inclusive scan start that follows `seq`, or `null` when nothing can follow it. */
+export function after(seq: bigint | undefined): bigint | undefined | null {
+  if (seq === undefined) return undefined;
+  return seq >= MAX_SEQ ? null : seq + 1n;
+}
+
+/** Converts anything thrown into a {@link TimelineError}, keeping ours as they are. */
+export function toTimelineError(error: unknown, operation: string, timelineId?: string): TimelineError {
+  if (error instanceof TimelineError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new TimelineError('BACKEND', `${operation} failed: ${message}`, { cause: error, operation, timelineId });
+}
+
+/**
+ * Looks for an entry with `messageId` among the newest `window` entries of a timeline (one backward
+ * scan). `matches` narrows the match further, e.g. to one conversation.
+ */
+export async function findInTail<T>(
+  timeline: Timeline<T>,
+  messageId: string,
+  window: number,
+  signal: AbortSignal | undefined,
+  matches?: (entry: TimelineEntry<T>) => boolean,
+): Promise<TimelineEntry<T> | undefined> {
+  for await (const entry of timeline.scan({ direction: 'backward', limit: window, signal })) {
+    if (entry.messageId === messageId && (matches === undefined || matches(entry))) return entry;
+  }
+  return undefined;
+}
+
+/** Collects an async iterable into an array. */
+export async function collect<E>(iterable: AsyncIterable<E>): Promise<E[]> {
+  const out: E[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
