@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { MemoryBackend, type TimelineBackend } from '../../src/index.js';
 import { SparseSeqBackend } from './wrappers.js';
+import { startEmulator } from '../../src/emulator/index.js';
+import { TableStoreBackend, createRetryStrategy } from '../../src/backends/tablestore/index.js';
 
 /** One backend instance under test, with its clock. */
 export interface TestBackend {
@@ -53,6 +55,30 @@ export const backendFactories: readonly BackendFactory[] = [
       const { now, advance } = clock();
       const backend = new SparseSeqBackend(new MemoryBackend({ now, maxBatchRows: 200, maxScanPageRows: 50 }));
       return { backend, now, advance, close: () => backend.close() };
+    },
+  },
+  {
+    // The production backend: the official SDK over HTTP to the emulator, whose TTL clock is ours.
+    name: 'tablestore (emulator)',
+    async create() {
+      const { now, advance } = clock();
+      const emu = await startEmulator({ port: 0, clock: now });
+      const backend = new TableStoreBackend({
+        endpoint: emu.endpoint,
+        instanceName: emu.instanceName,
+        accessKeyId: emu.accessKeyId,
+        accessKeySecret: emu.accessKeySecret,
+        retryStrategy: createRetryStrategy({ budgetMs: 2000, baseDelayMs: 1, maxDelayMs: 20 }),
+      });
+      return {
+        backend,
+        now,
+        advance,
+        close: async () => {
+          await backend.close();
+          await emu.close();
+        },
+      };
     },
   },
 ];
