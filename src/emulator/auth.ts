@@ -1,0 +1,72 @@
+/**
+ * Request authentication as the service does it: required headers, body MD5, instance name and
+ * the HMAC-SHA1 signature over the path, method and sorted `x-ots-*` headers.
+ *
+ * @packageDocumentation
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { invalid, OtsError } from './errors.js';
+
+/** The protocol version the emulator speaks. */
+export const API_VERSION = '2015-12-31';
+
+const REQUIRED = ['x-ots-date', 'x-ots-apiversion', 'x-ots-accesskeyid', 'x-ots-contentmd5', 'x-ots-signature', 'x-ots-instancename'] as const;
+
+/** Credentials and instance a request must match. */
+export interface Credentials {
+  readonly instanceName: string;
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/** The string the client signs: path, method, an empty line, then `name:value` lines of the sorted `x-ots-*` headers. */
+export function stringToSign(path: string, method: string, headers: IncomingHttpHeaders): string {
+  const names = Object.keys(headers)
+    .map((n) => n.toLowerCase())
+    .filter((n) => n.startsWith('x-ots-') && n !== 'x-ots-signature')
+    .sort();
+  const lines = names.map((n) => `${n}:${header(headers, n) ?? ''}`);
+  return `${path}\n${method}\n\n${lines.map((l) => `${l}\n`).join('')}`;
+}
+
+/** Base64 HMAC-SHA1 signature of `stringToSign` under `secret`. */
+export function sign(secret: string, toSign: string): string {
+  return createHmac('sha1', secret).update(toSign, 'utf8').digest('base64');
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Verifies one API request.
+ *
+ * @throws {@link OtsError} `400 OTSParameterInvalid` for a missing or malformed header, `403 OTSAuthFailed` otherwise.
+ */
+export function verifyRequest(path: string, method: string, headers: IncomingHttpHeaders, body: Buffer, creds: Credentials): void {
+  for (const name of REQUIRED) {
+    if (header(headers, name) === undefined) throw invalid(`Missing header: '${name}'.`);
+  }
+  const version = header(headers, 'x-ots-apiversion');
+  if (version !== API_VERSION) throw invalid(`Unsupported API version: '${version}'; the emulator speaks ${API_VERSION}.`);
+  const date = header(headers, 'x-ots-date') ?? '';
+  if (Number.isNaN(Date.parse(date))) throw invalid(`Invalid date format: ${date}.`);
+  if (header(headers, 'x-ots-instancename') !== creds.instanceName) {
+    throw new OtsError('OTSAuthFailed', `The instance is not found: '${header(headers, 'x-ots-instancename')}' (the emulator serves '${creds.instanceName}').`);
+  }
+  if (header(headers, 'x-ots-accesskeyid') !== creds.accessKeyId) throw new OtsError('OTSAuthFailed', 'The AccessKeyID does not exist.');
+  const md5 = createHash('md5').update(body).digest('base64');
+  if (!sameString(md5, header(headers, 'x-ots-contentmd5') ?? '')) {
+    throw new OtsError('OTSAuthFailed', 'Mismatch between MD5 value of request body and x-ots-contentmd5 in header.');
+  }
+  const expected = sign(creds.accessKeySecret, stringToSign(path, method, headers));
+  if (!sameString(expected, header(headers, 'x-ots-signature') ?? '')) throw new OtsError('OTSAuthFailed', 'Signature mismatch.');
+}

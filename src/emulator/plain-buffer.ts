@@ -1,0 +1,417 @@
+/**
+ * PlainBuffer: TableStore's row encoding, with its CRC-8 checksums, in both directions.
+ *
+ * Layout: a little-endian int32 header `0x75`, then rows. A row is `TAG_ROW_PK` + cells,
+ * optionally `TAG_ROW_DATA` + cells, an optional delete marker, then `TAG_ROW_CHECKSUM` + CRC-8.
+ * A cell is `TAG_CELL`, `TAG_CELL_NAME` + u32 length + name, an optional value
+ * (`TAG_CELL_VALUE` + u32 length + type byte + payload), an optional operation byte, an optional
+ * int64 timestamp, then `TAG_CELL_CHECKSUM` + CRC-8.
+ *
+ * @packageDocumentation
+ */
+import { crc8, crc8Byte, crc8Uint32 } from './checksum.js';
+
+/** The PlainBuffer header value. */
+export const HEADER = 0x75;
+
+/** PlainBuffer tags. */
+export const Tag = {
+  ROW_PK: 0x01,
+  ROW_DATA: 0x02,
+  CELL: 0x03,
+  CELL_NAME: 0x04,
+  CELL_VALUE: 0x05,
+  CELL_TYPE: 0x06,
+  CELL_TIMESTAMP: 0x07,
+  DELETE_ROW_MARKER: 0x08,
+  ROW_CHECKSUM: 0x09,
+  CELL_CHECKSUM: 0x0a,
+} as const;
+
+/** Cell operation bytes (after `TAG_CELL_TYPE`). */
+export const CellOp = {
+  DELETE_ALL_VERSIONS: 0x01,
+  DELETE_ONE_VERSION: 0x03,
+  INCREMENT: 0x04,
+} as const;
+
+/** Variant type bytes. */
+export const VariantType = {
+  INTEGER: 0x00,
+  DOUBLE: 0x01,
+  BOOLEAN: 0x02,
+  STRING: 0x03,
+  NULL: 0x06,
+  BLOB: 0x07,
+  INF_MIN: 0x09,
+  INF_MAX: 0x0a,
+  AUTO_INCREMENT: 0x0b,
+} as const;
+
+/** A value carried by a PlainBuffer cell. Integers are exact `bigint`s. */
+export type PlainValue =
+  | { readonly type: 'INTEGER'; readonly value: bigint }
+  | { readonly type: 'DOUBLE'; readonly value: number }
+  | { readonly type: 'BOOLEAN'; readonly value: boolean }
+  | { readonly type: 'STRING'; readonly value: string }
+  | { readonly type: 'BINARY'; readonly value: Buffer }
+  | { readonly type: 'NULL' }
+  | { readonly type: 'INF_MIN' }
+  | { readonly type: 'INF_MAX' }
+  | { readonly type: 'AUTO_INCREMENT' };
+
+/** One cell of a decoded or to-be-encoded row. */
+export interface PlainCell {
+  readonly name: string;
+  readonly value?: PlainValue | undefined;
+  /** One of {@link CellOp}, when present. */
+  readonly op?: number | undefined;
+  /** Version timestamp in milliseconds. */
+  readonly timestamp?: bigint | undefined;
+}
+
+/** A decoded or to-be-encoded row. */
+export interface PlainRow {
+  readonly primaryKey: readonly PlainCell[];
+  readonly attributes: readonly PlainCell[];
+  readonly deleteMarker: boolean;
+}
+
+/** Thrown for malformed PlainBuffer input (bad tag, truncated data, checksum mismatch). */
+export class PlainBufferError extends Error {
+  override readonly name = 'PlainBufferError';
+}
+
+class Reader {
+  readonly #buf: Buffer;
+  pos = 0;
+
+  constructor(buf: Buffer) {
+    this.#buf = buf;
+  }
+
+  get atEnd(): boolean {
+    return this.pos >= this.#buf.length;
+  }
+
+  peek(): number | undefined {
+    return this.#buf[this.pos];
+  }
+
+  byte(): number {
+    const b = this.#buf[this.pos];
+    if (b === undefined) throw new PlainBufferError('unexpected end of PlainBuffer');
+    this.pos++;
+    return b;
+  }
+
+  u32(): number {
+    this.#need(4);
+    const v = this.#buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  i64raw(): Buffer {
+    return this.bytes(8);
+  }
+
+  bytes(n: number): Buffer {
+    this.#need(n);
+    const out = this.#buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  expectTag(tag: number, what: string): void {
+    const got = this.byte();
+    if (got !== tag) throw new PlainBufferError(`expected ${what} (0x${tag.toString(16)}) but got 0x${got.toString(16)} at offset ${this.pos - 1}`);
+  }
+
+  #need(n: number): void {
+    if (this.pos + n > this.#buf.length) throw new PlainBufferError('unexpected end of PlainBuffer');
+  }
+}
+
+function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number } {
+  const declared = r.u32();
+  const start = r.pos;
+  const type = r.byte();
+  let crc = crc8Byte(crcIn, type);
+  let value: PlainValue;
+  switch (type) {
+    case VariantType.INTEGER: {
+      const raw = r.i64raw();
+      crc = crc8(crc, raw);
+      value = { type: 'INTEGER', value: raw.readBigInt64LE(0) };
+      break;
+    }
+    case VariantType.DOUBLE: {
+      const raw = r.i64raw();
+      crc = crc8(crc, raw);
+      value = { type: 'DOUBLE', value: raw.readDoubleLE(0) };
+      break;
+    }
+    case VariantType.BOOLEAN: {
+      const b = r.byte();
+      crc = crc8Byte(crc, b === 0 ? 0 : 1);
+      value = { type: 'BOOLEAN', value: b !== 0 };
+      break;
+    }
+    case VariantType.STRING:
+    case VariantType.BLOB: {
+      const len = r.u32();
+      const data = r.bytes(len);
+      crc = crc8(crc8Uint32(crc, len), data);
+      value = type === VariantType.STRING ? { type: 'STRING', value: data.toString('utf8') } : { type: 'BINARY', value: Buffer.from(data) };
+      break;
+    }
+    case VariantType.NULL:
+      value = { type: 'NULL' };
+      break;
+    case VariantType.INF_MIN:
+      value = { type: 'INF_MIN' };
+      break;
+    case VariantType.INF_MAX:
+      value = { type: 'INF_MAX' };
+      break;
+    case VariantType.AUTO_INCREMENT:
+      value = { type: 'AUTO_INCREMENT' };
+      break;
+    default:
+      throw new PlainBufferError(`unknown variant type 0x${type.toString(16)}`);
+  }
+  if (r.pos - start !== declared) {
+    throw new PlainBufferError(`cell value length mismatch: declared ${declared}, read ${r.pos - start}`);
+  }
+  return { value, crc };
+}
+
+function readCell(r: Reader): { cell: PlainCell; crc: number } {
+  r.expectTag(Tag.CELL, 'TAG_CELL');
+  r.expectTag(Tag.CELL_NAME, 'TAG_CELL_NAME');
+  const nameLen = r.u32();
+  const nameBytes = r.bytes(nameLen);
+  let crc = crc8(0, nameBytes);
+  let value: PlainValue | undefined;
+  let op: number | undefined;
+  let timestamp: bigint | undefined;
+  if (r.peek() === Tag.CELL_VALUE) {
+    r.byte();
+    const v = readValue(r, crc);
+    value = v.value;
+    crc = v.crc;
+  }
+  if (r.peek() === Tag.CELL_TYPE) {
+    r.byte();
+    op = r.byte();
+  }
+  if (r.peek() === Tag.CELL_TIMESTAMP) {
+    r.byte();
+    const raw = r.i64raw();
+    crc = crc8(crc, raw);
+    timestamp = raw.readBigInt64LE(0);
+  }
+  // The operation byte is written before the timestamp but checksummed after it.
+  if (op !== undefined) crc = crc8Byte(crc, op);
+  r.expectTag(Tag.CELL_CHECKSUM, 'TAG_CELL_CHECKSUM');
+  const sum = r.byte();
+  if (sum !== crc) throw new PlainBufferError(`cell checksum mismatch for column '${nameBytes.toString('utf8')}': expected ${crc}, got ${sum}`);
+  return { cell: { name: nameBytes.toString('utf8'), value, op, timestamp }, crc };
+}
+
+function readRowBody(r: Reader): PlainRow {
+  let rowCrc = 0;
+  const primaryKey: PlainCell[] = [];
+  const attributes: PlainCell[] = [];
+  if (r.peek() === Tag.ROW_PK) {
+    r.byte();
+    while (r.peek() === Tag.CELL) {
+      const { cell, crc } = readCell(r);
+      primaryKey.push(cell);
+      rowCrc = crc8Byte(rowCrc, crc);
+    }
+  }
+  if (r.peek() === Tag.ROW_DATA) {
+    r.byte();
+    while (r.peek() === Tag.CELL) {
+      const { cell, crc } = readCell(r);
+      attributes.push(cell);
+      rowCrc = crc8Byte(rowCrc, crc);
+    }
+  }
+  let deleteMarker = false;
+  if (r.peek() === Tag.DELETE_ROW_MARKER) {
+    r.byte();
+    deleteMarker = true;
+  }
+  rowCrc = crc8Byte(rowCrc, deleteMarker ? 1 : 0);
+  r.expectTag(Tag.ROW_CHECKSUM, 'TAG_ROW_CHECKSUM');
+  const sum = r.byte();
+  if (sum !== rowCrc) throw new PlainBufferError(`row checksum mismatch: expected ${rowCrc}, got ${sum}`);
+  return { primaryKey, attributes, deleteMarker };
+}
+
+function readHeader(r: Reader): void {
+  const h = r.u32();
+  if (h !== HEADER) throw new PlainBufferError(`invalid PlainBuffer header 0x${h.toString(16)}`);
+}
+
+/**
+ * Decodes exactly one row (header included), verifying every checksum.
+ *
+ * Trailing zero bytes are ignored: the Node SDK sizes its buffer one byte too large for each
+ * INF_MIN / INF_MAX / AUTO_INCREMENT value and sends the zero padding.
+ *
+ * @throws {@link PlainBufferError} on malformed input or non-zero trailing bytes.
+ */
+export function decodeRow(buf: Buffer): PlainRow {
+  const r = new Reader(buf);
+  readHeader(r);
+  const row = readRowBody(r);
+  while (!r.atEnd) {
+    if (r.byte() !== 0) throw new PlainBufferError('trailing bytes after the row');
+  }
+  return row;
+}
+
+/** Decodes a header followed by any number of rows (the GetRange response layout). */
+export function decodeRows(buf: Buffer): PlainRow[] {
+  if (buf.length === 0) return [];
+  const r = new Reader(buf);
+  readHeader(r);
+  const rows: PlainRow[] = [];
+  while (!r.atEnd) rows.push(readRowBody(r));
+  return rows;
+}
+
+class Writer {
+  readonly #parts: Buffer[] = [];
+  length = 0;
+
+  push(b: Buffer): void {
+    this.#parts.push(b);
+    this.length += b.length;
+  }
+
+  byte(v: number): void {
+    this.push(Buffer.of(v & 0xff));
+  }
+
+  u32(v: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(v >>> 0, 0);
+    this.push(b);
+  }
+
+  finish(): Buffer {
+    return Buffer.concat(this.#parts, this.length);
+  }
+}
+
+function writeValue(w: Writer, value: PlainValue, crcIn: number): number {
+  w.byte(Tag.CELL_VALUE);
+  let crc = crcIn;
+  switch (value.type) {
+    case 'INTEGER': {
+      const raw = Buffer.allocUnsafe(8);
+      raw.writeBigInt64LE(BigInt.asIntN(64, value.value), 0);
+      w.u32(9);
+      w.byte(VariantType.INTEGER);
+      w.push(raw);
+      return crc8(crc8Byte(crc, VariantType.INTEGER), raw);
+    }
+    case 'DOUBLE': {
+      const raw = Buffer.allocUnsafe(8);
+      raw.writeDoubleLE(value.value, 0);
+      w.u32(9);
+      w.byte(VariantType.DOUBLE);
+      w.push(raw);
+      return crc8(crc8Byte(crc, VariantType.DOUBLE), raw);
+    }
+    case 'BOOLEAN':
+      w.u32(2);
+      w.byte(VariantType.BOOLEAN);
+      w.byte(value.value ? 1 : 0);
+      return crc8Byte(crc8Byte(crc, VariantType.BOOLEAN), value.value ? 1 : 0);
+    case 'STRING':
+    case 'BINARY': {
+      const data = value.type === 'STRING' ? Buffer.from(value.value, 'utf8') : value.value;
+      const type = value.type === 'STRING' ? VariantType.STRING : VariantType.BLOB;
+      w.u32(5 + data.length);
+      w.byte(type);
+      w.u32(data.length);
+      w.push(data);
+      crc = crc8Byte(crc, type);
+      crc = crc8Uint32(crc, data.length);
+      return crc8(crc, data);
+    }
+    case 'NULL':
+    case 'INF_MIN':
+    case 'INF_MAX':
+    case 'AUTO_INCREMENT': {
+      const type = VariantType[value.type];
+      w.u32(1);
+      w.byte(type);
+      return crc8Byte(crc, type);
+    }
+  }
+}
+
+function writeCell(w: Writer, cell: PlainCell): number {
+  w.byte(Tag.CELL);
+  w.byte(Tag.CELL_NAME);
+  const name = Buffer.from(cell.name, 'utf8');
+  w.u32(name.length);
+  w.push(name);
+  let crc = crc8(0, name);
+  if (cell.value !== undefined) crc = writeValue(w, cell.value, crc);
+  if (cell.op !== undefined) {
+    w.byte(Tag.CELL_TYPE);
+    w.byte(cell.op);
+  }
+  if (cell.timestamp !== undefined) {
+    const raw = Buffer.allocUnsafe(8);
+    raw.writeBigInt64LE(BigInt.asIntN(64, cell.timestamp), 0);
+    w.byte(Tag.CELL_TIMESTAMP);
+    w.push(raw);
+    crc = crc8(crc, raw);
+  }
+  if (cell.op !== undefined) crc = crc8Byte(crc, cell.op);
+  w.byte(Tag.CELL_CHECKSUM);
+  w.byte(crc);
+  return crc;
+}
+
+function writeRowBody(w: Writer, row: PlainRow): void {
+  let rowCrc = 0;
+  w.byte(Tag.ROW_PK);
+  for (const c of row.primaryKey) rowCrc = crc8Byte(rowCrc, writeCell(w, c));
+  if (row.attributes.length > 0) {
+    w.byte(Tag.ROW_DATA);
+    for (const c of row.attributes) rowCrc = crc8Byte(rowCrc, writeCell(w, c));
+  }
+  if (row.deleteMarker) w.byte(Tag.DELETE_ROW_MARKER);
+  rowCrc = crc8Byte(rowCrc, row.deleteMarker ? 1 : 0);
+  w.byte(Tag.ROW_CHECKSUM);
+  w.byte(rowCrc);
+}
+
+/** Encodes one row, header included. */
+export function encodeRow(row: PlainRow): Buffer {
+  return encodeRows([row]);
+}
+
+/** Encodes a header and the given rows (an empty list gives an empty buffer). */
+export function encodeRows(rows: readonly PlainRow[]): Buffer {
+  if (rows.length === 0) return Buffer.alloc(0);
+  const w = new Writer();
+  w.u32(HEADER);
+  for (const row of rows) writeRowBody(w, row);
+  return w.finish();
+}
+
+/** Size in bytes of one encoded row without the header (used to cut GetRange pages at 4 MB). */
+export function encodedRowSize(row: PlainRow): number {
+  return encodeRow(row).length - 4;
+}

@@ -1,0 +1,18 @@
+/**
+ * A tiny seeded pseudo-random generator (mulberry32), so that fault firing and auto-increment
+ * gaps are reproducible for a given seed.
+ *
+ * @packageDocumentation
+ */
+
+/** Returns a function yielding uniformly distributed numbers in `[0, 1)` from a 32-bit seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
