@@ -81,6 +81,13 @@ export interface EmulatorOptions {
   readonly clock?: () => number;
   /** Seed of the PRNGs behind fault probabilities and auto-increment gaps. @default 20150101 */
   readonly seed?: number;
+  /**
+   * Smallest auto-increment value handed out: the first value of every partition is at least
+   * this. Set it above 2^53 to prove that callers keep seqs exact (the service's values are
+   * around 1.7e15, below 2^53). Must be from 1n to 2^62.
+   * @default 1n
+   */
+  readonly autoIncrementStart?: bigint;
   /** Directory of the persistence log; without it, data lives in memory only. @default undefined */
   readonly dataDir?: string;
   /** With `dataDir`: fsync the log before acknowledging each write. @default true */
@@ -202,8 +209,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const faults = new FaultController(seed);
   let log: FileLog | undefined;
+  const autoIncrementStart = options.autoIncrementStart ?? 1n;
+  if (typeof autoIncrementStart !== 'bigint' || autoIncrementStart < 1n || autoIncrementStart > 1n << 62n) {
+    throw new TypeError('Expected `autoIncrementStart` to be a bigint from 1n to 2n ** 62n');
+  }
   const engine = new Engine({
     now,
+    autoIncrementStart,
     random: mulberry32((seed ^ 0x9e3779b9) >>> 0),
     onRecord: (rec: LogRecord) => log?.append(rec),
   });

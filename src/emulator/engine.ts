@@ -117,6 +117,8 @@ export interface EngineOptions {
   readonly now: () => bigint;
   /** Uniform `[0, 1)` generator for auto-increment gaps. */
   readonly random: () => number;
+  /** Floor of every auto-increment value. */
+  readonly autoIncrementStart?: bigint;
   /** Called once per applied change, before the response is sent (persistence). */
   readonly onRecord?: (rec: LogRecord) => void;
 }
@@ -527,6 +529,8 @@ export class Engine {
       let next = (last ?? 0n) + 1n + gap;
       const clockLike = this.#opts.now() * 1000n + BigInt(Math.floor(this.#opts.random() * 1000));
       if (clockLike > next) next = clockLike;
+      const floor = this.#opts.autoIncrementStart ?? 1n;
+      if (next < floor) next = floor + gap;
       if (next > INT64_MAX) throw new OtsError('OTSInternalServerError', 'The auto-increment column overflowed.');
       t.autoIncrement.set(part, next);
       return next;

@@ -9,8 +9,8 @@ import { describeBackendContract, type ContractContext } from '../../src/testing
 const emulators = new Map<TimelineBackend, Emulator>();
 
 function factory(options: Partial<TableStoreBackendOptions>): (context: ContractContext) => Promise<TimelineBackend> {
-  return async ({ now }) => {
-    const emu = await startEmulator({ port: 0, clock: now });
+  return async ({ now, firstSeq }) => {
+    const emu = await startEmulator({ port: 0, clock: now, autoIncrementStart: firstSeq });
     const backend = new TableStoreBackend({
       endpoint: emu.endpoint,
       instanceName: emu.instanceName,
@@ -31,16 +31,12 @@ const destroyBackend = async (backend: TimelineBackend): Promise<void> => {
 
 describeBackendContract({ describe, it, afterAll }, {
   name: 'TableStoreBackend (emulator, real SDK over HTTP)',
-  // The emulator cannot start auto-increment values at `firstSeq` yet (.tmp/emulator-requests.md,
-  // request 1); test/tablestore/reads.test.ts proves seqs above 2^53 stay exact meanwhile.
-  honoursFirstSeq: false,
   createBackend: factory({}),
   destroyBackend,
 });
 
 describeBackendContract({ describe, it, afterAll }, {
   name: 'TableStoreBackend with orderedBatches: true (emulator)',
-  honoursFirstSeq: false,
   createBackend: factory({ orderedBatches: true }),
   destroyBackend,
 });
