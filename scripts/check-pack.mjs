@@ -97,6 +97,38 @@ try {
     ]),
   );
 
+  check('without the SDK, using TableStoreBackend fails with MISSING_DEPENDENCY naming the package', () =>
+    run(process.execPath, [
+      '-e',
+      `const { TableStoreBackend } = require('${pkg.name}/tablestore');
+       const b = new TableStoreBackend({ endpoint: 'http://127.0.0.1:9', instanceName: 'i', accessKeyId: 'k', accessKeySecret: 's' });
+       b.ensureTable({ table: 't', ttlSeconds: -1 }).then(() => { throw new Error('expected a MISSING_DEPENDENCY error'); }, (e) => {
+         if (e.code !== 'MISSING_DEPENDENCY' || !/npm install tablestore/.test(e.message)) throw e;
+       });`,
+    ]),
+  );
+  check('the emulator CLI from the tarball serves without the SDK installed', () => {
+    const cli = join(scratch, 'node_modules', pkg.name, pkg.bin['tablestore-timeline-emulator']);
+    run(process.execPath, [
+      '-e',
+      `const { spawn } = require('node:child_process');
+       const child = spawn(process.execPath, [${JSON.stringify(cli)}, '--port', '0']);
+       let out = '';
+       let done = false;
+       const timer = setTimeout(() => { child.kill(); console.error('no endpoint printed: ' + out); process.exitCode = 1; }, 10000);
+       child.stdout.on('data', async (chunk) => {
+         out += chunk;
+         const match = /http:\\/\\/127\\.0\\.0\\.1:\\d+/.exec(out);
+         if (!match || done) return;
+         done = true;
+         clearTimeout(timer);
+         const res = await fetch(match[0] + '/__emulator/health');
+         if (!res.ok) { console.error('health ' + res.status); process.exitCode = 1; }
+         child.kill('SIGTERM');
+       });`,
+    ]);
+  });
+
   // With the SDK installed: importing the root still must not load it.
   link('tablestore');
   check('importing the root entry does not load tablestore (CJS)', () =>
