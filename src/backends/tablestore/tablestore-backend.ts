@@ -162,7 +162,7 @@ class SdkFailure extends Error {
 /**
  * The production backend: timelines in Alibaba Cloud TableStore tables keyed
  * `(timeline_id STRING, seq_id INTEGER AUTO_INCREMENT)`, through the official `tablestore` SDK
- * (an optional peer dependency, loaded when this class is constructed).
+ * (an optional peer dependency, loaded when the backend is first used).
  *
  * - Seqs come from TableStore's auto-increment column: exact 64-bit values, increasing per
  *   timeline, not consecutive.
