@@ -4,6 +4,17 @@ const BIGINT_TAG = '$bigint';
 const ESCAPE_TAG = '$escape';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
+const OBJECT_PROTOTYPE = Object.prototype;
+const ARRAY_PROTOTYPE = Array.prototype;
+// Deeper trees take the exact path, which also reports cycles (a cycle is infinitely deep).
+const MAX_FAST_DEPTH = 64;
+// Small messages are encoded into shared slabs, as Node does for small Buffers: one ArrayBuffer
+// per message costs more than encoding a ~100-byte message (allocation and GC tracking).
+const SLAB_BYTES = 16 * 1024;
+const MAX_SLAB_CHARS = Math.floor(SLAB_BYTES / 8);
+let slab = new Uint8Array(0);
+let slabBuffer = slab.buffer;
+let slabOffset = 0;
 
 /**
  * The error thrown by {@link jsonCodec} for a value JSON cannot carry exactly; `path` locates it
@@ -97,6 +108,10 @@ function fromJsonTree(value: unknown): unknown {
  * {@link CodecValueError} anything JSON would silently alter (`NaN`, `Infinity`, `undefined` in an
  * array, functions, symbols, class instances such as `Date` or `Map`, circular references).
  *
+ * Like Node's small Buffers, the bytes of a small message may be a view into a larger
+ * `ArrayBuffer` shared with other encoded messages: use `byteOffset` and `byteLength` when
+ * reaching for `.buffer`. The view itself is never written again.
+ *
  * @example
  * ```ts
  * const codec = jsonCodec<{ text: string; amount: bigint }>();
@@ -106,10 +121,81 @@ function fromJsonTree(value: unknown): unknown {
 export function jsonCodec<T>(): Codec<T> {
   return {
     encode(message: T): Uint8Array {
-      return encoder.encode(JSON.stringify(toJsonTree(message, 'message', new Set())));
+      // Most messages need no conversion: JSON.stringify of the message itself gives the same
+      // text as JSON.stringify of its converted tree, without building that tree.
+      const json = isPlainJson(message, 0) ? JSON.stringify(message) : JSON.stringify(toJsonTree(message, 'message', new Set()));
+      return utf8Encode(json);
     },
     decode(bytes: Uint8Array): T {
-      return fromJsonTree(JSON.parse(decoder.decode(bytes))) as T;
+      const json = decoder.decode(bytes);
+      const value: unknown = JSON.parse(json);
+      return (mayNeedTree(json) ? fromJsonTree(value) : value) as T;
     },
   };
+}
+
+// True when JSON.stringify(value) is exactly what the exact path (toJsonTree) would produce:
+// only finite numbers, strings, booleans, null, plain arrays without undefined or holes, plain
+// objects without `$`-prefixed or `__proto__` keys, at most MAX_FAST_DEPTH deep. Anything else,
+// including every value the codec rejects, goes through toJsonTree, which converts or throws.
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_FAST_DEPTH) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto === ARRAY_PROTOTYPE && Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined || !isPlainJson(item, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (proto !== OBJECT_PROTOTYPE && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  // for-in also visits inherited enumerable keys (only if Object.prototype was extended): checking
+  // them too can only send a message to the exact path, never change what is encoded.
+  for (const key in record) {
+    if (key.charCodeAt(0) === 36 /* $ */ || key === '__proto__') return false;
+    const item = record[key];
+    if (item !== undefined && !isPlainJson(item, depth + 1)) return false;
+  }
+  return true;
+}
+
+// Whether fromJsonTree could return anything but an equal copy of JSON.parse(json): only when the
+// text holds a `$` (a tag), a backslash (an escape may spell a tag or `__proto__`) or `__proto__`
+// (which the exact path assigns, setting a prototype).
+function mayNeedTree(json: string): boolean {
+  return json.indexOf('$') !== -1 || json.indexOf('\\') !== -1 || json.indexOf('__proto__') !== -1;
+}
+
+// Node's Buffer can write UTF-8 into any Uint8Array at an offset without allocating (unlike
+// `encodeInto`, which needs a subarray and returns an object); elsewhere TextEncoder does it.
+type Utf8Write = (this: Uint8Array, text: string, offset: number) => number;
+const utf8Write = (globalThis as { Buffer?: { prototype: { utf8Write?: Utf8Write } } }).Buffer?.prototype.utf8Write;
+
+// UTF-8 bytes of `text`. Small results are views into a shared slab (never reused, so no view is
+// ever overwritten); large ones get their own buffer.
+function utf8Encode(text: string): Uint8Array {
+  if (text.length > MAX_SLAB_CHARS) return encoder.encode(text);
+  // At most 3 bytes per UTF-16 code unit, so the whole text fits.
+  if (slabOffset + text.length * 3 > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabBuffer = slab.buffer;
+    slabOffset = 0;
+  }
+  const written = typeof utf8Write === 'function' ? utf8Write.call(slab, text, slabOffset) : encoder.encodeInto(text, slab.subarray(slabOffset)).written;
+  const bytes = new Uint8Array(slabBuffer, slabOffset, written);
+  slabOffset += written;
+  return bytes;
 }

@@ -22,6 +22,8 @@ import {
   checkTableName,
   checkTimelineId,
   checkTtlSeconds,
+  MAX_MESSAGE_ID_BYTES,
+  MAX_TIMELINE_ID_BYTES,
   throwIfAborted,
 } from './validate.js';
 
@@ -81,7 +83,8 @@ export interface StoreContext<T> {
   readonly backend: TimelineBackend;
   readonly capabilities: BackendCapabilities;
   ready(operation: string): Promise<void>;
-  encode(message: T, parameter: string, timelineId: string): Uint8Array;
+  /** `parameter` names the message in errors; with an `index`, it is `${parameter}[${index}]`. */
+  encode(message: T, parameter: string, timelineId: string, index: number | undefined): Uint8Array;
   decode(row: StoredRow): TimelineEntry<T>;
   wrapError(error: unknown, operation: string, timelineId?: string): TimelineError;
 }
@@ -153,7 +156,7 @@ export class TimelineStore<T = unknown> {
         return backend.capabilities;
       },
       ready: (operation) => store.#ready(operation),
-      encode: (message, parameter, timelineId) => store.#encode(message, parameter, timelineId),
+      encode: (message, parameter, timelineId, index) => store.#encode(message, parameter, timelineId, index),
       decode: (row) => store.#decode(row),
       wrapError: (error, operation, timelineId) => store.#wrapError(error, operation, timelineId),
     };
@@ -219,11 +222,13 @@ export class TimelineStore<T = unknown> {
     const concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? this.#writeConcurrency;
     const signal = checkSignal(opts.signal);
     const rows = items.map((item, index): AppendRow => {
-      const parameter = `items[${index}]`;
-      if (item === null || typeof item !== 'object') throw new ValidationError(parameter, `Expected \`${parameter}\` to be an object`);
-      const timelineId = checkTimelineId(item.timelineId, `${parameter}.timelineId`);
-      const messageId = checkMessageId(item.messageId, `${parameter}.messageId`);
-      const payload = this.#encode(item.message, `${parameter}.message`, timelineId);
+      // Parameter names are built only for an error: this runs once per item of a fan-out.
+      if (item === null || typeof item !== 'object') throw new ValidationError(`items[${index}]`, `Expected \`items[${index}]\` to be an object`);
+      const id: unknown = item.timelineId;
+      const timelineId = isShortId(id) ? id : checkTimelineId(id, `items[${index}].timelineId`);
+      const mid: unknown = item.messageId;
+      const messageId = mid === undefined || isShortId(mid) ? mid : checkMessageId(mid, `items[${index}].messageId`);
+      const payload = this.#encode(item.message, 'items', timelineId, index, '.message');
       return messageId === undefined ? { timelineId, payload } : { timelineId, payload, messageId };
     });
     await this.#ready('appendBatch');
@@ -292,11 +297,13 @@ export class TimelineStore<T = unknown> {
     else await this.#init.catch(() => this.init());
   }
 
-  #encode(message: T, parameter: string, timelineId: string): Uint8Array {
+  // The parameter named in errors is `name`, or `${name}[${index}]${suffix}` with an index.
+  #encode(message: T, name: string, timelineId: string, index: number | undefined, suffix = ''): Uint8Array {
     let payload: Uint8Array;
     try {
       payload = this.#codec.encode(message);
     } catch (error) {
+      const parameter = index === undefined ? name : `${name}[${index}]${suffix}`;
       throw new ValidationError(parameter, `\`${parameter}\` cannot be encoded: ${(error as Error)?.message ?? String(error)}`, {
         code: 'CODEC',
         cause: error,
@@ -305,10 +312,12 @@ export class TimelineStore<T = unknown> {
       });
     }
     if (!(payload instanceof Uint8Array)) {
+      const parameter = index === undefined ? name : `${name}[${index}]${suffix}`;
       throw new ValidationError(parameter, `the codec returned ${typeof payload} for \`${parameter}\`; expected a Uint8Array`, { code: 'CODEC' });
     }
     const max = this.backend.capabilities.maxMessageBytes;
     if (payload.byteLength > max) {
+      const parameter = index === undefined ? name : `${name}[${index}]${suffix}`;
       throw new ValidationError(
         parameter,
         `\`${parameter}\` encodes to ${payload.byteLength} bytes, over the ${this.backend.capabilities.name} backend's limit of ${max} bytes per message`,
@@ -350,4 +359,11 @@ export class TimelineStore<T = unknown> {
       timelineId,
     });
   }
+}
+
+// A non-empty string that fits the 1 KB id limits whatever its characters (at most 3 UTF-8 bytes
+// per UTF-16 code unit), so its exact UTF-8 length need not be measured. Anything else goes
+// through the full check, which also produces the error.
+function isShortId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length * 3 <= MAX_MESSAGE_ID_BYTES && value.length * 3 <= MAX_TIMELINE_ID_BYTES;
 }

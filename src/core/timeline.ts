@@ -1,7 +1,7 @@
 import type { AppendRow, AppendRowResult } from './backend.js';
 import { AbortedError, PartialWriteError, TimelineError, ValidationError, type RowOutcome } from './errors.js';
 import type { StoreContext } from './timeline-store.js';
-import { splitIntoChunks } from './backend.js';
+import { utf8Length, type BackendCapabilities } from './backend.js';
 import type { AppendOptions, ScanOptions, Seq, TimelineEntry } from './types.js';
 import {
   checkMessageId,
@@ -49,7 +49,7 @@ export class Timeline<T> {
     const opts = checkOptionsObject(options) as AppendOptions;
     const messageId = checkMessageId(opts.messageId, 'options.messageId');
     const signal = checkSignal(opts.signal);
-    const payload = this.#store.encode(message, 'message', this.id);
+    const payload = this.#store.encode(message, 'message', this.id, undefined);
     await this.#store.ready('append');
     throwIfAborted(signal, 'append');
     const row: AppendRow = messageId === undefined ? { timelineId: this.id, payload } : { timelineId: this.id, payload, messageId };
@@ -81,59 +81,69 @@ export class Timeline<T> {
     if (ids !== undefined && (!Array.isArray(ids) || ids.length !== messages.length)) {
       throw new ValidationError('options.messageIds', `Expected \`options.messageIds\` to be an array of ${messages.length} ids (one per message)`);
     }
-    const rows = messages.map((message, index): AppendRow => {
-      const messageId = checkMessageId(ids?.[index], `options.messageIds[${index}]`);
-      const payload = this.#store.encode(message, `messages[${index}]`, this.id);
-      return messageId === undefined ? { timelineId: this.id, payload } : { timelineId: this.id, payload, messageId };
-    });
-    if (rows.length === 0) return [];
+    const count = messages.length;
+    const timelineId = this.id;
+    const rows: AppendRow[] = new Array(count);
+    for (let index = 0; index < count; index++) {
+      // Parameter names are built only for an error: this loop runs once per message.
+      const messageId = ids === undefined || ids[index] === undefined ? undefined : checkMessageId(ids[index], `options.messageIds[${index}]`);
+      const payload = this.#store.encode(messages[index] as T, 'messages', timelineId, index);
+      rows[index] = messageId === undefined ? { timelineId, payload } : { timelineId, payload, messageId };
+    }
+    if (count === 0) return [];
     await this.#store.ready('appendMany');
     const capabilities = this.#store.capabilities;
     // Without ordered batches, one row per request is the only way to keep input order.
-    const chunks = capabilities.orderedBatches ? splitIntoChunks(rows, capabilities) : rows.map((_, i) => [i]);
-    const outcomes: RowOutcome<TimelineEntry<T>>[] = [];
+    const bounds = capabilities.orderedBatches ? chunkBounds(rows, timelineId, capabilities) : oneRowPerChunk(count);
+    // Entries of rows written so far; outcomes are built only if something fails.
+    const entries: TimelineEntry<T>[] = new Array(count);
+    let outcomes: RowOutcome<TimelineEntry<T>>[] | undefined;
     let failure: TimelineError | undefined;
-    for (const chunk of chunks) {
+    for (let c = 0; c + 1 < bounds.length; c++) {
+      const start = bounds[c]!;
+      const end = bounds[c + 1]!;
       if (failure === undefined) {
         try {
           throwIfAborted(signal, 'appendMany');
-          const results = await this.#store.backend.append(this.#store.table, chunk.map((i) => rows[i]!), { signal });
-          chunk.forEach((rowIndex, j) => {
-            const result = results[j];
+          const results = await this.#store.backend.append(this.#store.table, start === 0 && end === count ? rows : rows.slice(start, end), { signal });
+          for (let rowIndex = start; rowIndex < end; rowIndex++) {
+            const result = results[rowIndex - start];
             if (result?.ok) {
               const messageId = rows[rowIndex]!.messageId;
               const message = messages[rowIndex] as T;
-              outcomes.push({
-                ok: true,
-                entry: messageId === undefined ? { timelineId: this.id, seq: result.seq, message } : { timelineId: this.id, seq: result.seq, message, messageId },
-              });
+              const entry: TimelineEntry<T> =
+                messageId === undefined ? { timelineId, seq: result.seq, message } : { timelineId, seq: result.seq, message, messageId };
+              if (outcomes === undefined) entries[rowIndex] = entry;
+              else outcomes.push({ ok: true, entry });
             } else {
               const error = result?.error ?? new TimelineError('BACKEND', 'backend returned no result for a row', { operation: 'appendMany' });
               failure ??= error;
+              outcomes ??= written(entries, rowIndex);
               outcomes.push({ ok: false, error });
             }
-          });
+          }
           continue;
         } catch (error) {
-          failure = this.#store.wrapError(error, 'appendMany', this.id);
-          for (const _ of chunk) outcomes.push({ ok: false, error: failure });
+          failure = this.#store.wrapError(error, 'appendMany', timelineId);
+          outcomes ??= written(entries, start);
+          for (let rowIndex = start; rowIndex < end; rowIndex++) outcomes.push({ ok: false, error: failure });
           continue;
         }
       }
       const notSent = new TimelineError('PARTIAL_WRITE', 'not sent because an earlier message of the same appendMany failed', {
         operation: 'appendMany',
-        timelineId: this.id,
+        timelineId,
         cause: failure,
         retryable: failure.retryable,
       });
-      for (const _ of chunk) outcomes.push({ ok: false, error: notSent });
+      for (let rowIndex = start; rowIndex < end; rowIndex++) outcomes!.push({ ok: false, error: notSent });
     }
-    if (failure === undefined) return outcomes.map((o) => (o as { ok: true; entry: TimelineEntry<T> }).entry);
+    if (failure === undefined || outcomes === undefined) return entries;
     if (outcomes.every((o) => !o.ok)) throw failure;
     throw new PartialWriteError(
-      `appendMany wrote ${outcomes.filter((o) => o.ok).length} of ${outcomes.length} messages to timeline ${JSON.stringify(this.id)}: ${failure.message}`,
+      `appendMany wrote ${outcomes.filter((o) => o.ok).length} of ${outcomes.length} messages to timeline ${JSON.stringify(timelineId)}: ${failure.message}`,
       outcomes,
-      { operation: 'appendMany', timelineId: this.id, table: this.#store.table, cause: failure },
+      { operation: 'appendMany', timelineId, table: this.#store.table, cause: failure },
     );
   }
 
@@ -227,4 +237,38 @@ export class Timeline<T> {
       from = page.next;
     }
   }
+}
+
+// The outcomes of the first `count` rows, all written, as entries.
+function written<T>(entries: readonly TimelineEntry<T>[], count: number): RowOutcome<TimelineEntry<T>>[] {
+  const outcomes: RowOutcome<TimelineEntry<T>>[] = [];
+  for (let i = 0; i < count; i++) outcomes.push({ ok: true, entry: entries[i]! });
+  return outcomes;
+}
+
+// Chunk boundaries [b0 = 0, b1, ..., bn = rows.length]: chunk c is rows b[c] to b[c+1]
+// (exclusive). The same chunks as `splitIntoChunks`, which are always contiguous, computed knowing
+// that every row belongs to one timeline (so its id is measured once).
+function chunkBounds(rows: readonly AppendRow[], timelineId: string, capabilities: BackendCapabilities): number[] {
+  const { maxBatchRows, maxBatchBytes } = capabilities;
+  const fixed = capabilities.rowOverheadBytes + utf8Length(timelineId);
+  const bounds = [0];
+  let start = 0;
+  let bytes = 0;
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index]!;
+    const size = fixed + row.payload.byteLength + (row.messageId === undefined ? 0 : utf8Length(row.messageId));
+    if (index > start && (index - start >= maxBatchRows || bytes + size > maxBatchBytes)) {
+      bounds.push(index);
+      start = index;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  bounds.push(rows.length);
+  return bounds;
+}
+
+function oneRowPerChunk(count: number): number[] {
+  return Array.from({ length: count + 1 }, (_, i) => i);
 }

@@ -48,10 +48,17 @@ export interface MemoryBackendOptions {
 
 // Entries of one timeline in parallel arrays (cheaper than an object per entry), ordered by seq.
 // Indexes below `head` are expired and wait for compaction.
+//
+// Seqs are not stored: this backend gives each new entry the previous seq + 1 and only ever
+// removes a prefix, so entry i has seq `firstSeq + i`. Payloads are stored as one-byte strings
+// holding the payload bytes (one char per byte): converting to a string is the copy that isolates
+// the entry from the caller's buffer, and a string costs a 16-byte header where a Uint8Array
+// costs an object, an ArrayBuffer and a separately allocated backing store.
 interface TimelineData {
-  seqs: bigint[];
-  payloads: Uint8Array[];
-  messageIds: (string | undefined)[];
+  firstSeq: bigint;
+  payloads: string[];
+  // Allocated on the first entry with a message id, then kept parallel to `payloads`.
+  messageIds: (string | undefined)[] | undefined;
   writtenAt: number[];
   head: number;
   // Kept even when every entry has expired, so that seqs never go back (a device's cursor may
@@ -74,7 +81,9 @@ interface TableData {
  * - TTL is exact at read time against the injected clock; expired entries are invisible to `get`
  *   and `scan` and their memory is reclaimed (on access, and by a sweep of the whole table at most
  *   every tenth of the TTL), so a TTL table's memory does not grow without bound.
- * - A scan page costs O(log n + page): a binary search, then a slice.
+ * - A scan page costs O(page): seqs are consecutive, so where a page starts is arithmetic.
+ * - Payloads are copied on the way in and on the way out: neither the writer nor a reader can alter
+ *   a stored entry through its bytes.
  *
  * @example
  * ```ts
@@ -145,12 +154,22 @@ export class MemoryBackend implements TimelineBackend {
     const now = this.#now();
     this.#maybeSweep(data, now);
     const results: AppendRowResult[] = new Array(rows.length);
+    let timelineId: string | undefined;
+    let timeline: TimelineData | undefined;
+    let writtenAt = now;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      let timeline = data.timelines.get(row.timelineId);
-      if (timeline === undefined) {
-        timeline = { seqs: [], payloads: [], messageIds: [], writtenAt: [], head: 0, lastSeq: this.#firstSeq - 1n };
-        data.timelines.set(row.timelineId, timeline);
+      // Consecutive rows of the same timeline (appendMany) need one lookup.
+      if (row.timelineId !== timelineId || timeline === undefined) {
+        timelineId = row.timelineId;
+        timeline = data.timelines.get(timelineId);
+        if (timeline === undefined) {
+          timeline = { firstSeq: this.#firstSeq, payloads: [], messageIds: undefined, writtenAt: [], head: 0, lastSeq: this.#firstSeq - 1n };
+          data.timelines.set(timelineId, timeline);
+        }
+        const previous = timeline.writtenAt[timeline.writtenAt.length - 1];
+        // A clock that steps back must not make a later entry expire before an earlier one.
+        writtenAt = previous !== undefined && previous > now ? previous : now;
       }
       if (timeline.lastSeq >= MAX_SEQ) {
         results[i] = { ok: false, error: new BackendError(`timeline ${JSON.stringify(row.timelineId)} has used every 64-bit seq`, { backendCode: 'SeqExhausted', table }) };
@@ -158,13 +177,17 @@ export class MemoryBackend implements TimelineBackend {
       }
       const seq = timeline.lastSeq + 1n;
       timeline.lastSeq = seq;
-      timeline.seqs.push(seq);
-      // Copy: the caller's buffer may be reused or mutated after the call.
-      timeline.payloads.push(row.payload.slice());
-      timeline.messageIds.push(row.messageId);
-      const previous = timeline.writtenAt[timeline.writtenAt.length - 1];
-      // A clock that steps back must not make a later entry expire before an earlier one.
-      timeline.writtenAt.push(previous !== undefined && previous > now ? previous : now);
+      // A copy: the caller's buffer may be reused or mutated after the call.
+      const index = timeline.payloads.push(bytesToString(row.payload)) - 1;
+      const messageId = row.messageId;
+      if (messageId !== undefined) {
+        // Lengthening an array with undefined holes would make it sparse; fill it explicitly.
+        if (timeline.messageIds === undefined) timeline.messageIds = Array.from({ length: index }, () => undefined);
+        timeline.messageIds.push(messageId);
+      } else if (timeline.messageIds !== undefined) {
+        timeline.messageIds.push(undefined);
+      }
+      timeline.writtenAt.push(writtenAt);
       results[i] = { ok: true, seq };
     }
     return results;
@@ -178,9 +201,8 @@ export class MemoryBackend implements TimelineBackend {
     const timeline = data.timelines.get(timelineId);
     if (timeline === undefined) return undefined;
     this.#expire(data, timeline, this.#now());
-    const index = lowerBound(timeline.seqs, seq, timeline.head);
-    if (index >= timeline.seqs.length || timeline.seqs[index] !== seq) return undefined;
-    return this.#row(timelineId, timeline, index);
+    if (seq < timeline.firstSeq + BigInt(timeline.head) || seq > timeline.lastSeq || timeline.head >= timeline.payloads.length) return undefined;
+    return this.#row(timelineId, timeline, Number(seq - timeline.firstSeq));
   }
 
   /** @inheritDoc */
@@ -191,20 +213,21 @@ export class MemoryBackend implements TimelineBackend {
     const timeline = data.timelines.get(request.timelineId);
     if (timeline === undefined) return { rows: [] };
     this.#expire(data, timeline, this.#now());
-    const { seqs, head } = timeline;
+    const { head } = timeline;
+    const length = timeline.payloads.length;
     const limit = Math.min(request.limit, this.capabilities.maxScanPageRows);
     const rows: StoredRow[] = [];
     if (request.direction === 'forward') {
-      let index = request.from === undefined ? head : lowerBound(seqs, request.from, head);
-      const end = request.to === undefined ? seqs.length : lowerBound(seqs, request.to, index);
+      let index = request.from === undefined ? head : lowerBound(timeline, request.from, head);
+      const end = request.to === undefined ? length : lowerBound(timeline, request.to, index);
       while (index < end && rows.length < limit) rows.push(this.#row(request.timelineId, timeline, index++));
-      return index < end ? { rows, next: seqs[index]! } : { rows };
+      return index < end ? { rows, next: timeline.firstSeq + BigInt(index) } : { rows };
     }
     // Backward: from the last seq <= from down to (excluding) `to`.
-    let index = (request.from === undefined ? seqs.length : upperBound(seqs, request.from, head)) - 1;
-    const stop = request.to === undefined ? head - 1 : upperBound(seqs, request.to, head) - 1;
+    let index = (request.from === undefined ? length : upperBound(timeline, request.from, head)) - 1;
+    const stop = request.to === undefined ? head - 1 : upperBound(timeline, request.to, head) - 1;
     while (index > stop && rows.length < limit) rows.push(this.#row(request.timelineId, timeline, index--));
-    return index > stop ? { rows, next: seqs[index]! } : { rows };
+    return index > stop ? { rows, next: timeline.firstSeq + BigInt(index) } : { rows };
   }
 
   /** @inheritDoc */
@@ -221,7 +244,7 @@ export class MemoryBackend implements TimelineBackend {
     let total = 0;
     for (const timeline of data.timelines.values()) {
       this.#expire(data, timeline, now);
-      total += timeline.seqs.length - timeline.head;
+      total += timeline.payloads.length - timeline.head;
     }
     return total;
   }
@@ -229,14 +252,15 @@ export class MemoryBackend implements TimelineBackend {
   /** Number of entries held in memory for a table, including expired ones not yet reclaimed. */
   retained(table: string): number {
     let total = 0;
-    for (const timeline of this.#tables.get(table)?.timelines.values() ?? []) total += timeline.seqs.length;
+    for (const timeline of this.#tables.get(table)?.timelines.values() ?? []) total += timeline.payloads.length;
     return total;
   }
 
+  // A fresh copy of the payload on every read, so a reader cannot alter the stored entry.
   #row(timelineId: string, timeline: TimelineData, index: number): StoredRow {
-    const messageId = timeline.messageIds[index];
-    const seq = timeline.seqs[index]!;
-    const payload = timeline.payloads[index]!;
+    const messageId = timeline.messageIds?.[index];
+    const seq = timeline.firstSeq + BigInt(index);
+    const payload = stringToBytes(timeline.payloads[index]!);
     return messageId === undefined ? { timelineId, seq, payload } : { timelineId, seq, payload, messageId };
   }
 
@@ -273,21 +297,21 @@ export class MemoryBackend implements TimelineBackend {
     }
     head = lo;
     if (head === writtenAt.length) {
-      timeline.seqs = [];
+      timeline.firstSeq = timeline.lastSeq + 1n;
       timeline.payloads = [];
-      timeline.messageIds = [];
+      timeline.messageIds = undefined;
       timeline.writtenAt = [];
       timeline.head = 0;
     } else if (head * 2 >= writtenAt.length) {
       // Compacting only once expired entries are at least half keeps the cost amortised O(1) per entry.
-      timeline.seqs.splice(0, head);
+      timeline.firstSeq += BigInt(head);
       timeline.payloads.splice(0, head);
-      timeline.messageIds.splice(0, head);
+      timeline.messageIds?.splice(0, head);
       timeline.writtenAt.splice(0, head);
       timeline.head = 0;
     } else {
       // Drop references so that expired payloads can be collected before compaction.
-      for (let i = timeline.head; i < head; i++) timeline.payloads[i] = EMPTY;
+      for (let i = timeline.head; i < head; i++) timeline.payloads[i] = '';
       timeline.head = head;
     }
   }
@@ -300,28 +324,51 @@ export class MemoryBackend implements TimelineBackend {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-
-// First index >= start whose seq is >= target.
-function lowerBound(seqs: readonly bigint[], target: bigint, start: number): number {
-  let lo = start;
-  let hi = seqs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (seqs[mid]! < target) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+// First index >= start whose seq is >= target (entry i has seq firstSeq + i).
+function lowerBound(timeline: TimelineData, target: bigint, start: number): number {
+  const length = timeline.payloads.length;
+  if (target <= timeline.firstSeq + BigInt(start)) return start;
+  if (target > timeline.lastSeq || length === 0) return length;
+  // Here firstSeq + start < target <= lastSeq, so the difference is a valid index.
+  return Math.min(Number(target - timeline.firstSeq), length);
 }
 
 // First index >= start whose seq is > target.
-function upperBound(seqs: readonly bigint[], target: bigint, start: number): number {
-  let lo = start;
-  let hi = seqs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (seqs[mid]! <= target) lo = mid + 1;
-    else hi = mid;
+function upperBound(timeline: TimelineData, target: bigint, start: number): number {
+  return lowerBound(timeline, target + 1n, start);
+}
+
+// Payload bytes <-> one-byte strings (char code = byte). Buffer's latin1 methods do this natively;
+// they accept any Uint8Array.
+interface Latin1Methods {
+  latin1Slice?(this: Uint8Array, start: number, end: number): string;
+}
+const latin1Slice = (Buffer.prototype as unknown as Latin1Methods).latin1Slice;
+
+function bytesToString(bytes: Uint8Array): string {
+  if (latin1Slice !== undefined) return latin1Slice.call(bytes, 0, bytes.byteLength);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+// Read copies of small payloads are carved from shared slabs: an ArrayBuffer per row would cost
+// more than the row. Slab bytes are never reused, so no returned view is ever overwritten.
+const SLAB_BYTES = 16 * 1024;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabOffset = 0;
+
+function stringToBytes(text: string): Uint8Array {
+  const length = text.length;
+  if (length > SLAB_BYTES / 4) {
+    const bytes = new Uint8Array(length);
+    Buffer.from(bytes.buffer, 0, length).write(text, 0, length, 'latin1');
+    return bytes;
   }
-  return lo;
+  if (slabOffset + length > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  slab.write(text, slabOffset, length, 'latin1');
+  const bytes = new Uint8Array(slab.buffer, slab.byteOffset + slabOffset, length);
+  slabOffset += length;
+  return bytes;
 }
