@@ -50,6 +50,7 @@ export type RetryFanOutOptions = Omit<FanOutOptions, 'messageId' | 'skipExisting
 
 /** A receiver whose inbox holds the message. */
 export interface FanOutDelivery {
+  /** The receiver (its inbox timeline id). */
   readonly receiverId: string;
   /** The seq of the message in the receiver's inbox. */
   readonly seq: Seq;
@@ -57,6 +58,7 @@ export interface FanOutDelivery {
 
 /** A receiver whose inbox could not be written (or checked). */
 export interface FanOutFailure {
+  /** The receiver (its inbox timeline id). */
   readonly receiverId: string;
   /** Why; `error.retryable` says whether a retry may succeed. */
   readonly error: TimelineError;
