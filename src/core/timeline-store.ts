@@ -137,12 +137,12 @@ export class TimelineStore<T = unknown> {
     this.backend = backend;
     this.table = checkTableName(opts.table, 'options.table');
     this.ttlSeconds = checkTtlSeconds(opts.ttlSeconds, 'options.ttlSeconds');
-    const codec = opts.codec ?? jsonCodec<T>();
-    if (typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+    const codec = opts.codec === undefined ? jsonCodec<T>() : opts.codec;
+    if (codec === null || typeof codec !== 'object' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
       throw new ValidationError('options.codec', 'Expected `options.codec` to have `encode` and `decode` functions');
     }
     this.#codec = codec;
-    const policy = opts.onTtlMismatch ?? 'update';
+    const policy = opts.onTtlMismatch === undefined ? 'update' : opts.onTtlMismatch;
     if (policy !== 'update' && policy !== 'error') {
       throw new ValidationError('options.onTtlMismatch', `Expected \`options.onTtlMismatch\` to be 'update' or 'error', got ${String(policy)}`);
     }
@@ -238,6 +238,17 @@ export class TimelineStore<T = unknown> {
       const row = rows[index]!;
       return { ok: true, entry: this.#entry(row, result.seq, items[index]!.message) };
     });
+  }
+
+  /**
+   * Encode `message` as an append would and check it against the backend's per-message limit,
+   * writing nothing; throws the `ValidationError` an append would (`CODEC` or
+   * `MESSAGE_TOO_LARGE`), naming `parameter`. For the IM layer, which must reject a message before
+   * it writes anything else (e.g. the history entry ahead of the inbox entries).
+   * @internal
+   */
+  validateMessage(message: T, parameter: string, timelineId = ''): void {
+    this.#encode(message, parameter, timelineId, undefined);
   }
 
   /**

@@ -76,13 +76,19 @@ export function checkOptionalPositiveInteger(value: unknown, parameter: string):
   return value === undefined ? undefined : checkPositiveInteger(value, parameter);
 }
 
-/** Validates a TTL: undefined or -1 (forever), or an integer of at least 86400 seconds. Returns -1 for forever. */
+/**
+ * TableStore's largest TTL: `time_to_live` is a 32-bit field, and the SDK silently wraps larger
+ * values (2^32 + 86400 would become one day). Enforced everywhere, like the minimum.
+ */
+const MAX_TTL_SECONDS = 2 ** 31 - 1;
+
+/** Validates a TTL: undefined or -1 (forever), or an integer from 86400 to 2^31-1 seconds. Returns -1 for forever. */
 export function checkTtlSeconds(value: unknown, parameter = 'ttlSeconds'): number {
   if (value === undefined || value === -1) return -1;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < MIN_TTL_SECONDS) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < MIN_TTL_SECONDS || value > MAX_TTL_SECONDS) {
     throw new ValidationError(
       parameter,
-      `Expected \`${parameter}\` to be -1 or omitted (keep forever) or an integer of at least ${MIN_TTL_SECONDS} seconds (TableStore's minimum TTL), got ${describeValue(value)}`,
+      `Expected \`${parameter}\` to be -1 or omitted (keep forever) or an integer of at least ${MIN_TTL_SECONDS} seconds (TableStore's minimum TTL) and at most ${MAX_TTL_SECONDS} (its 32-bit limit), got ${describeValue(value)}`,
     );
   }
   return value;

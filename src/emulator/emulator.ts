@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import createDebug from 'debug';
 import { verifyRequest } from './auth.js';
 import { Engine, LIMITS, SUPPORTED_APIS, type LogRecord, type SupportedApi } from './engine.js';
+import { ValidationError } from '../core/errors.js';
 import { OtsError, invalid, unsupported } from './errors.js';
 import { FaultController, validateFaultSpec, type FaultDecision, type FaultSpec } from './faults.js';
 import * as M from './messages.js';
@@ -156,10 +157,17 @@ function sleep(ms: number, pending: Set<() => void>): Promise<void> {
   });
 }
 
-function checkOptions(o: EmulatorOptions): void {
+// Malformed options are a ValidationError (a TimelineError, code INVALID_ARGUMENT) naming
+// `options.<name>`, like every other public entry point of the library.
+function checkOptions(input: unknown): EmulatorOptions {
+  if (input === undefined) return {};
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationError('options', `Expected \`options\` to be an object or undefined, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`);
+  }
+  const o = input as EmulatorOptions;
   const int = (v: unknown, name: string, min: number, max: number): void => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
-      throw new TypeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${String(v)}`);
+      throw new ValidationError(`options.${name}`, `Expected \`options.${name}\` to be an integer from ${min} to ${max}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
     }
   };
   int(o.port, 'port', 0, 65535);
@@ -167,9 +175,16 @@ function checkOptions(o: EmulatorOptions): void {
   int(o.seed, 'seed', -(2 ** 31), 2 ** 32 - 1);
   for (const k of ['host', 'instanceName', 'accessKeyId', 'accessKeySecret', 'dataDir'] as const) {
     const v = o[k];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`Expected \`${k}\` to be a non-empty string`);
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new ValidationError(`options.${k}`, `Expected \`options.${k}\` to be a non-empty string`);
   }
-  if (o.clock !== undefined && typeof o.clock !== 'function') throw new TypeError('Expected `clock` to be a function returning milliseconds');
+  for (const k of ['fsync', 'compactOnOpen', 'controlEndpoint'] as const) {
+    const v = o[k];
+    if (v !== undefined && typeof v !== 'boolean') throw new ValidationError(`options.${k}`, `Expected \`options.${k}\` to be a boolean, got ${typeof v}`);
+  }
+  if (o.clock !== undefined && typeof o.clock !== 'function') {
+    throw new ValidationError('options.clock', 'Expected `options.clock` to be a function returning milliseconds');
+  }
+  return o;
 }
 
 const SUPPORTED = new Set<string>(SUPPORTED_APIS);
@@ -190,10 +205,11 @@ const SUPPORTED = new Set<string>(SUPPORTED_APIS);
  * console.log(emu.stats());
  * await emu.close();
  * ```
- * @throws TypeError for malformed options; the listen error when the port is taken.
+ * @throws {ValidationError} for malformed options (code `INVALID_ARGUMENT`, naming the option); the
+ *   listen error when the port is taken.
  */
-export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  checkOptions(options);
+export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> {
+  const options = checkOptions(input);
   const host = options.host ?? EMULATOR_DEFAULTS.host;
   const creds = {
     instanceName: options.instanceName ?? EMULATOR_DEFAULTS.instanceName,
@@ -211,7 +227,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let log: FileLog | undefined;
   const autoIncrementStart = options.autoIncrementStart ?? 1n;
   if (typeof autoIncrementStart !== 'bigint' || autoIncrementStart < 1n || autoIncrementStart > 1n << 62n) {
-    throw new TypeError('Expected `autoIncrementStart` to be a bigint from 1n to 2n ** 62n');
+    throw new ValidationError('options.autoIncrementStart', 'Expected `options.autoIncrementStart` to be a bigint from 1n to 2n ** 62n');
   }
   const engine = new Engine({
     now,

@@ -165,6 +165,14 @@ export async function retryFanOut<T>(
     );
   }
   const messageId = checkMessageId(previous.messageId, 'previous.messageId');
+  // The delivered receivers are returned as they are: they must be deliveries, not anything.
+  previous.delivered.forEach((delivery: unknown, i) => {
+    const d = delivery as Partial<FanOutDelivery> | null;
+    if (d === null || typeof d !== 'object' || typeof d.seq !== 'bigint') {
+      throw new ValidationError(`previous.delivered[${i}]`, `Expected \`previous.delivered[${i}]\` to be a delivery { receiverId, seq } of fanOut, got ${describe(delivery)}`);
+    }
+    checkTimelineId(d.receiverId, `previous.delivered[${i}].receiverId`);
+  });
   const receivers = [
     ...new Set(
       previous.failed.map((failure: unknown, i) =>
@@ -195,6 +203,9 @@ export async function deliver<T>(store: TimelineStore<T>, receivers: readonly st
   const { messageId, concurrency, signal } = options;
   const found = new Map<string, Seq>();
   const failures = new Map<string, TimelineError>();
+  // Reject a message the inboxes cannot take before anything is read or written: with
+  // skipExisting, receivers that already hold the id would otherwise never encode it.
+  if (receivers.length > 0) store.validateMessage(message, options.messageParameter);
   if (options.skipExisting && messageId !== undefined && receivers.length > 0) {
     const limit = pLimit(concurrency);
     await Promise.all(

@@ -8,6 +8,7 @@ import {
   checkOptionsObject,
   checkSignal,
   checkTimelineId,
+  MAX_SEQ,
 } from '../core/validate.js';
 import { CursorKind, groupDigest, type CursorState } from './cursor.js';
 import { DEFAULT_FAN_OUT_CONCURRENCY, deliver, type FanOutResult } from './fan-out.js';
@@ -289,7 +290,7 @@ export class Messenger<T> {
     }
     this.#store = opts.store;
     this.#inbox = opts.sync;
-    const threshold = opts.largeGroupThreshold ?? DEFAULT_LARGE_GROUP_THRESHOLD;
+    const threshold = opts.largeGroupThreshold === undefined ? DEFAULT_LARGE_GROUP_THRESHOLD : opts.largeGroupThreshold;
     if (threshold !== Number.POSITIVE_INFINITY && (typeof threshold !== 'number' || !Number.isSafeInteger(threshold) || threshold < 0)) {
       throw new ValidationError('options.largeGroupThreshold', `Expected \`options.largeGroupThreshold\` to be an integer from 0 and up, or Infinity, got ${describe(threshold)}`);
     }
@@ -307,7 +308,7 @@ export class Messenger<T> {
     this.#deliverToSender = checkOptionalBoolean(opts.deliverToSender, 'options.deliverToSender') ?? true;
     this.#dedupeWindow = checkDedupeWindow(opts.dedupeWindow);
     this.#concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? DEFAULT_FAN_OUT_CONCURRENCY;
-    const recent = opts.recentSends ?? DEFAULT_RECENT_SENDS;
+    const recent = opts.recentSends === undefined ? DEFAULT_RECENT_SENDS : opts.recentSends;
     if (typeof recent !== 'number' || !Number.isSafeInteger(recent) || recent < 0) {
       throw new ValidationError('options.recentSends', `Expected \`options.recentSends\` to be an integer from 0 and up, got ${describe(recent)}`);
     }
@@ -392,8 +393,14 @@ export class Messenger<T> {
     const conversation = this.#store.store.timeline(conversationId);
     let stored = await findInTail(conversation, messageId, this.#dedupeWindow, signal);
     const duplicate = stored !== undefined;
+    const mode: DiffusionMode = targets.length > this.largeGroupThreshold ? 'read' : 'write';
     try {
-      stored ??= await conversation.append({ senderId, sentAt: readClock(this.#now), message }, { messageId, signal });
+      if (stored === undefined) {
+        const sentAt = readClock(this.#now);
+        // Nothing is stored for a message whose inbox entry the inboxes would reject.
+        if (mode === 'write') this.#checkEnvelope(conversationId, senderId, sentAt, message);
+        stored = await conversation.append({ senderId, sentAt, message }, { messageId, signal });
+      }
     } catch (error) {
       if (error instanceof ValidationError && error.parameter === 'message') {
         throw new ValidationError('input.message', error.message.replace('`message`', '`input.message`'), {
@@ -406,7 +413,6 @@ export class Messenger<T> {
       throw error;
     }
     const entry = fromStored(conversationId, stored);
-    const mode: DiffusionMode = targets.length > this.largeGroupThreshold ? 'read' : 'write';
     let fanOut: FanOutResult = { messageId, delivered: [], failed: [] };
     if (mode === 'write') {
       const envelope: InboxMessage<T> = { conversationId, seq: entry.seq, senderId: entry.senderId, sentAt: entry.sentAt, message: entry.message };
@@ -444,6 +450,21 @@ export class Messenger<T> {
       }
     }
     return { entry, mode, fanOut, duplicate };
+  }
+
+  // Encodes the inbox entry the fan-out would write (with the largest seq, so that the real one is
+  // no larger) and rejects it as `input.message` if the inbox store cannot take it.
+  #checkEnvelope(conversationId: string, senderId: string, sentAt: number, message: T): void {
+    try {
+      this.#inbox.store.validateMessage({ conversationId, seq: MAX_SEQ, senderId, sentAt, message }, 'input.message', conversationId);
+    } catch (error) {
+      if (!(error instanceof ValidationError) || error.code !== 'MESSAGE_TOO_LARGE') throw error;
+      throw new ValidationError(
+        'input.message',
+        `${error.message}, as the inbox entry of its recipients (the message with its conversation id, seq, sender and time); nothing was stored`,
+        { code: 'MESSAGE_TOO_LARGE', cause: error, table: error.table, timelineId: conversationId },
+      );
+    }
   }
 
   /**
@@ -490,7 +511,9 @@ export class Messenger<T> {
     const limiter = pLimit(this.#concurrency);
     const inboxSource = limiter(() => this.#readInbox(userId, previous?.inbox, limit, signal));
     const groupSources = groups.map((group) => limiter(() => this.#readGroup(group, previous, limit, signal)));
-    const sources = [await inboxSource, ...(await Promise.all(groupSources))];
+    // All awaited together: when one read fails, a second failing read must not be left as an
+    // unhandled rejection (which terminates a Node process).
+    const sources = await Promise.all([inboxSource, ...groupSources]);
 
     const entries: MessengerEntry<T>[] = [];
     while (entries.length < limit) {

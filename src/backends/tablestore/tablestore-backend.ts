@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import createDebug from 'debug';
 import pLimit from 'p-limit';
 import type {
@@ -62,6 +63,8 @@ const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const RESOLVE_CONCURRENCY = 8;
 /** Message ids remembered after a WriteUncertainError, so that a re-send checks before writing. */
 const MAX_UNCERTAIN_KEYS = 10_000;
+/** Node's longest timer, in ms: a longer socket timeout is truncated to it, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** DescribeTable's `table_status` for a table in service. */
 const TABLE_ACTIVE = 1;
 
@@ -221,7 +224,7 @@ export class TableStoreBackend implements TimelineBackend {
    */
   constructor(options: TableStoreBackendOptions) {
     const opts = checkOptionsObject(options, 'options') as TableStoreBackendOptions;
-    this.#columns = resolveColumns(opts.columns);
+    this.#columns = resolveColumns(opts.columns === undefined ? undefined : (checkOptionsObject(opts.columns, 'options.columns') as TableStoreColumns));
     if (opts.retryStrategy !== undefined && typeof opts.retryStrategy !== 'function') {
       throw new ValidationError('options.retryStrategy', 'Expected `options.retryStrategy` to be a function ({ attempt, error, elapsedMs }) => delayMs | null');
     }
@@ -234,7 +237,10 @@ export class TableStoreBackend implements TimelineBackend {
     if (opts.client !== undefined) {
       const given = connection.filter((key) => opts[key] !== undefined);
       if (given.length > 0) {
-        throw new ValidationError(`options.${given[0]}`, `Pass either \`options.client\` or connection settings, not both (got \`client\` and \`${given.join('`, `')}\`)`);
+        throw new ValidationError(
+          `options.${given[0]}`,
+          `Pass either \`options.client\` or connection settings, not both (got \`options.client\` and \`${given.map((key) => `options.${key}`).join('`, `')}\`)`,
+        );
       }
       const client = opts.client as Partial<TableStoreClientLike> | null;
       if (client === null || typeof client !== 'object' || typeof client.putRow !== 'function' || typeof client.getRange !== 'function') {
@@ -257,7 +263,10 @@ export class TableStoreBackend implements TimelineBackend {
         throw new ValidationError('options.stsToken', 'Expected `options.stsToken` to be a string');
       }
       const timeout = opts.requestTimeoutMs === undefined ? 10_000 : checkPositiveInteger(opts.requestTimeoutMs, 'options.requestTimeoutMs');
-      const maxRetries = opts.sdkMaxRetries ?? 0;
+      if (timeout > MAX_TIMER_MS) {
+        throw new ValidationError('options.requestTimeoutMs', `Expected \`options.requestTimeoutMs\` to be at most ${MAX_TIMER_MS} (Node's longest timer), got ${timeout}`);
+      }
+      const maxRetries = opts.sdkMaxRetries === undefined ? 0 : opts.sdkMaxRetries;
       if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
         throw new ValidationError('options.sdkMaxRetries', `Expected \`options.sdkMaxRetries\` to be an integer from 0 and up, got ${String(maxRetries)}`);
       }
@@ -277,6 +286,9 @@ export class TableStoreBackend implements TimelineBackend {
     }
     this.#overhead = rowOverheadBytes(this.#columns);
     this.#capabilities = this.#makeCapabilities(opts.orderedBatches ?? false);
+    // Every operation waiting to retry listens to this signal (until its pause ends): under
+    // throttling, many at once is normal, not the leak Node's default limit of 10 would report.
+    setMaxListeners(0, this.#closeController.signal);
   }
 
   get #sdk(): TableStoreSdk {
