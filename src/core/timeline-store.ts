@@ -28,6 +28,8 @@ import {
 } from './validate.js';
 
 const log = createDebug('tablestore-timeline:store');
+// Matches no message, so that the first item of a batch is always encoded.
+const NOT_ENCODED = Symbol('not encoded');
 
 /** Options of {@link TimelineStore}. */
 export interface TimelineStoreOptions<T> {
@@ -212,7 +214,8 @@ export class TimelineStore<T = unknown> {
    * Never throws for a per-row failure: the result has one outcome per item, in input order.
    * Throws only for invalid input (before anything is written) or a closed store. Rows of the same
    * timeline within one call are not guaranteed to receive seqs in input order; use
-   * `Timeline.appendMany` for that.
+   * `Timeline.appendMany` for that. Consecutive items that pass the same message object are
+   * encoded once, so a codec must not rely on being called once per row.
    *
    * @throws {ValidationError} when an item is invalid; nothing is written.
    */
@@ -221,6 +224,9 @@ export class TimelineStore<T = unknown> {
     const opts = checkOptionsObject(options) as AppendBatchOptions;
     const concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? this.#writeConcurrency;
     const signal = checkSignal(opts.signal);
+    // A fan-out passes one message object for every receiver: encode it once, not once per row.
+    let lastMessage: unknown = NOT_ENCODED;
+    let lastPayload: Uint8Array | undefined;
     const rows = items.map((item, index): AppendRow => {
       // Parameter names are built only for an error: this runs once per item of a fan-out.
       if (item === null || typeof item !== 'object') throw new ValidationError(`items[${index}]`, `Expected \`items[${index}]\` to be an object`);
@@ -228,7 +234,9 @@ export class TimelineStore<T = unknown> {
       const timelineId = isShortId(id) ? id : checkTimelineId(id, `items[${index}].timelineId`);
       const mid: unknown = item.messageId;
       const messageId = mid === undefined || isShortId(mid) ? mid : checkMessageId(mid, `items[${index}].messageId`);
-      const payload = this.#encode(item.message, 'items', timelineId, index, '.message');
+      const payload = item.message === lastMessage && lastPayload !== undefined ? lastPayload : this.#encode(item.message, 'items', timelineId, index, '.message');
+      lastMessage = item.message;
+      lastPayload = payload;
       return messageId === undefined ? { timelineId, payload } : { timelineId, payload, messageId };
     });
     await this.#ready('appendBatch');

@@ -10,7 +10,8 @@ export const MAX_MESSAGE_ID_BYTES = 1024;
 /** TableStore's smallest TTL other than -1; enforced everywhere so code moves between backends. */
 export const MIN_TTL_SECONDS = 86_400;
 
-function describeValue(value: unknown): string {
+/** Short description of a value for error messages (never its whole content). */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null) return 'null';

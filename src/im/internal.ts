@@ -2,20 +2,13 @@
 import { TimelineError, ValidationError } from '../core/errors.js';
 import type { Timeline } from '../core/timeline.js';
 import type { TimelineEntry } from '../core/types.js';
-import { checkPositiveInteger, checkTimelineId, MAX_SEQ } from '../core/validate.js';
+import { checkPositiveInteger, checkTimelineId, describeValue, MAX_SEQ } from '../core/validate.js';
 
 /** Default number of newest entries searched for a message id before writing it again. */
 export const DEFAULT_DEDUPE_WINDOW = 100;
 
 /** Short description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
+export const describe = describeValue;
 
 /** Validates an array of timeline ids and returns the distinct ones, in first-seen order. */
 export function checkTimelineIds(value: unknown, parameter: string): string[] {

@@ -254,3 +254,29 @@ describe('lifecycle and errors', () => {
     expect(outcomes[0]).toMatchObject({ ok: false, error: { code: 'ABORTED' } });
   });
 });
+
+describe('appendBatch encoding', () => {
+  it('encodes a message shared by consecutive items once, and each distinct message separately', async () => {
+    let calls = 0;
+    const backend = new MemoryBackend({ maxBatchRows: 50 });
+    const store = new TimelineStore<{ text: string }>({
+      backend,
+      table: 't',
+      codec: {
+        encode: (m) => {
+          calls += 1;
+          return new TextEncoder().encode(JSON.stringify(m));
+        },
+        decode: (b) => JSON.parse(new TextDecoder().decode(b)) as { text: string },
+      },
+    });
+    const shared = { text: 'to everyone' };
+    const other = { text: 'just one' };
+    const items = Array.from({ length: 120 }, (_, i) => ({ timelineId: `user:${i}`, message: i === 60 ? other : shared }));
+    const outcomes = await store.appendBatch(items);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(calls).toBe(3); // shared, other, shared again
+    expect((await store.timeline('user:60').latest())?.message).toEqual(other);
+    expect((await store.timeline('user:119').latest())?.message).toEqual(shared);
+  });
+});
