@@ -23,19 +23,11 @@ import {
   type TimelineBackend,
 } from '../../src/index.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { mulberry32 } from '../../src/emulator/prng.js';
 import { TableStoreBackend, createRetryStrategy, type RetryStrategy, type TableStoreBackendOptions } from '../../src/backends/tablestore/index.js';
 
-/** A deterministic PRNG in [0, 1) (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG in [0, 1): the emulator's own mulberry32, so both draw from one algorithm. */
+export const prng = mulberry32;
 
 /** An integer in [0, n). */
 export const pick = (random: () => number, n: number): number => Math.floor(random() * n);
