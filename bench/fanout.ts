@@ -55,10 +55,7 @@ interface Target {
 async function openTarget(latencyMs: number): Promise<Target> {
   const emu = await startEmulator({ port: 0, latencyMs, seed: SEED });
   const backend = new TableStoreBackend({
-    endpoint: emu.endpoint,
-    instanceName: emu.instanceName,
-    accessKeyId: emu.accessKeyId,
-    accessKeySecret: emu.accessKeySecret,
+    ...emu.connection(),
     requestTimeoutMs: 60_000,
   });
   // The raw client, configured as an application would: no SDK retries (nothing fails here) and

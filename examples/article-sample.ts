@@ -10,7 +10,7 @@ import { startEmulator } from '../src/emulator/index.js';
 
 async function main(): Promise<void> {
   const emu = await startEmulator({ port: 0 });
-  const backend = new TableStoreBackend({ endpoint: emu.endpoint, instanceName: emu.instanceName, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret });
+  const backend = new TableStoreBackend(emu.connection());
   try {
     // The article's tables: (timeline_id STRING, seq_id INTEGER AUTO_INCREMENT), max versions 1.
     const storeTable = new TimelineStore<StoredMessage<string>>({ backend, table: 'StoreTable' });

@@ -64,10 +64,7 @@ export async function startDemoBackend(name: BackendName, now: () => number): Pr
   }
   const emu = await startEmulator({ port: 0, clock: now });
   const backend = new TableStoreBackend({
-    endpoint: emu.endpoint,
-    instanceName: emu.instanceName,
-    accessKeyId: emu.accessKeyId,
-    accessKeySecret: emu.accessKeySecret,
+    ...emu.connection(),
   });
   const requests = (): Record<string, number> => ({ ...emu.stats().requests });
   return {

@@ -17,7 +17,7 @@ import { startEmulator } from '../src/emulator/index.js';
 async function main(): Promise<void> {
   const emu = await startEmulator({ port: 0 });
   console.log(`emulator at ${emu.endpoint} (instance ${emu.instanceName})`);
-  const backend = new TableStoreBackend({ endpoint: emu.endpoint, instanceName: emu.instanceName, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret });
+  const backend = new TableStoreBackend(emu.connection());
   try {
     const store = new TimelineStore<{ text: string }>({ backend, table: 'im_sync', ttlSeconds: 7 * 86_400 });
     const init = await store.init();

@@ -46,6 +46,18 @@ export const EMULATOR_DEFAULTS: EmulatorDefaults = Object.freeze({
   seed: 20150101,
 });
 
+/** The `TableStoreBackend` connection settings that reach an emulator (see {@link Emulator.connection}). */
+export interface EmulatorConnection {
+  /** The emulator's base URL. */
+  readonly endpoint: string;
+  /** The emulator's instance name. */
+  readonly instanceName: string;
+  /** The access key id. */
+  readonly accessKeyId: string;
+  /** The access key secret. */
+  readonly accessKeySecret: string;
+}
+
 /** The `tablestore` SDK client config that reaches an emulator (see {@link Emulator.clientConfig}). */
 export interface SdkClientConfig {
   /** The emulator's base URL. */
@@ -131,6 +143,11 @@ export interface Emulator {
    * A ready-made SDK client config: `new TableStore.Client({ ...emu.clientConfig(), maxRetries: 0 })`.
    */
   clientConfig(): SdkClientConfig;
+  /**
+   * The connection settings of this library's TableStore backend:
+   * `new TableStoreBackend({ ...emu.connection() })`.
+   */
+  connection(): EmulatorConnection;
   /** Moves the emulator's clock forward (TTL tests without an injected clock, or from outside). */
   advanceClock(ms: number): void;
   /** Request, error, fault and row counters. */
@@ -431,6 +448,7 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     ...creds,
     faults,
     clientConfig: () => ({ endpoint, instancename: creds.instanceName, accessKeyId: creds.accessKeyId, secretAccessKey: creds.accessKeySecret }),
+    connection: () => ({ endpoint, instanceName: creds.instanceName, accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret }),
     advanceClock: (ms: number) => {
       if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new TypeError('Expected `ms` to be a number from 0 and up');
       clockOffset += ms;

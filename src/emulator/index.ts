@@ -18,7 +18,7 @@
  * @packageDocumentation
  */
 export { startEmulator, EMULATOR_DEFAULTS, CONTROL_PREFIX } from './emulator.js';
-export type { Emulator, EmulatorOptions, EmulatorStats, EmulatorDefaults, SdkClientConfig } from './emulator.js';
+export type { Emulator, EmulatorOptions, EmulatorStats, EmulatorDefaults, SdkClientConfig, EmulatorConnection } from './emulator.js';
 export { FaultController } from './faults.js';
 export type { FaultSpec, FaultInfo, RowErrorSpec, RowProbability, DropMode } from './faults.js';
 export { SUPPORTED_APIS, LIMITS } from './engine.js';

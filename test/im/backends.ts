@@ -64,10 +64,7 @@ export const backendFactories: readonly BackendFactory[] = [
       const { now, advance } = clock();
       const emu = await startEmulator({ port: 0, clock: now });
       const backend = new TableStoreBackend({
-        endpoint: emu.endpoint,
-        instanceName: emu.instanceName,
-        accessKeyId: emu.accessKeyId,
-        accessKeySecret: emu.accessKeySecret,
+        ...emu.connection(),
         retryStrategy: createRetryStrategy({ budgetMs: 2000, baseDelayMs: 1, maxDelayMs: 20 }),
       });
       return {

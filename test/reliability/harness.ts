@@ -88,10 +88,7 @@ export async function tableStoreRig(
   const requestTimeoutMs = retry.requestTimeoutMs ?? 10_000;
   const emu = await startEmulator({ port: 0, seed, ...emulator });
   const b = new TableStoreBackend({
-    endpoint: emu.endpoint,
-    instanceName: emu.instanceName,
-    accessKeyId: emu.accessKeyId,
-    accessKeySecret: emu.accessKeySecret,
+    ...emu.connection(),
     requestTimeoutMs,
     retryStrategy: createRetryStrategy({
       budgetMs,

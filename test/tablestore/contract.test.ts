@@ -12,10 +12,7 @@ function factory(options: Partial<TableStoreBackendOptions>): (context: Contract
   return async ({ now, firstSeq }) => {
     const emu = await startEmulator({ port: 0, clock: now, autoIncrementStart: firstSeq });
     const backend = new TableStoreBackend({
-      endpoint: emu.endpoint,
-      instanceName: emu.instanceName,
-      accessKeyId: emu.accessKeyId,
-      accessKeySecret: emu.accessKeySecret,
+      ...emu.connection(),
       retryStrategy: createRetryStrategy({ budgetMs: 2000, baseDelayMs: 1, maxDelayMs: 20 }),
       ...options,
     });

@@ -40,10 +40,7 @@ export async function harness(options: Partial<TableStoreBackendOptions> = {}, e
   const sdk = await loadTableStoreSdk();
   const make = (extra: Partial<TableStoreBackendOptions> = {}): TableStoreBackend =>
     new TableStoreBackend({
-      endpoint: emu.endpoint,
-      instanceName: emu.instanceName,
-      accessKeyId: emu.accessKeyId,
-      accessKeySecret: emu.accessKeySecret,
+      ...emu.connection(),
       retryStrategy: createRetryStrategy({ budgetMs: 1000, baseDelayMs: 1, maxDelayMs: 10 }),
       ...extra,
     });
