@@ -142,6 +142,16 @@ export interface MessengerOptions<T> {
    */
   dedupeWindow?: number;
   /**
+   * Whether `send` reads the conversation's newest `dedupeWindow` entries before storing, to
+   * recognise a re-sent `messageId` from any process. `false` saves that read (a send then costs
+   * 1 + ⌈recipients / batch size⌉ write requests and nothing else), and re-sends are recognised
+   * only by this process's `recentSends` cache: a re-send it does not hold (another process, a
+   * restart, an evicted entry, a send that failed before it was cached) is stored and delivered
+   * again.
+   * @default true
+   */
+  checkBeforeSend?: boolean;
+  /**
    * How many recent fully delivered sends to remember in this process, so that an immediate
    * re-send is answered without any read. 0 disables the cache.
    * @default 1000
@@ -269,6 +279,7 @@ export class Messenger<T> {
   readonly #now: () => number;
   readonly #deliverToSender: boolean;
   readonly #dedupeWindow: number;
+  readonly #checkBeforeSend: boolean;
   readonly #concurrency: number;
   readonly #recentLimit: number;
   readonly #recent = new Map<string, CachedSend<T>>();
@@ -307,6 +318,7 @@ export class Messenger<T> {
     this.#now = checkClock(opts.now) ?? syncInternals(opts.sync as SyncTimeline<unknown>).now;
     this.#deliverToSender = checkOptionalBoolean(opts.deliverToSender, 'options.deliverToSender') ?? true;
     this.#dedupeWindow = checkDedupeWindow(opts.dedupeWindow);
+    this.#checkBeforeSend = checkOptionalBoolean(opts.checkBeforeSend, 'options.checkBeforeSend') ?? true;
     this.#concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? DEFAULT_FAN_OUT_CONCURRENCY;
     const recent = opts.recentSends === undefined ? DEFAULT_RECENT_SENDS : opts.recentSends;
     if (typeof recent !== 'number' || !Number.isSafeInteger(recent) || recent < 0) {
@@ -321,7 +333,8 @@ export class Messenger<T> {
    * `largeGroupThreshold` (read diffusion), then call `onDelivered`.
    *
    * Idempotent by `messageId`: before storing, the newest `dedupeWindow` entries of the
-   * conversation are searched for it (one extra read per send). When found, nothing is stored
+   * conversation are searched for it (one extra read per send; `checkBeforeSend: false` skips it and
+   * leaves only the in-process `recentSends` cache). When found, nothing is stored
    * again; the message is fanned out only to the inboxes that do not hold it yet (one read per
    * recipient), and the first call's entry is returned with `duplicate: true`. A re-send is thus
    * also the way to retry failed fan-out. Limits: a re-send after more than `dedupeWindow` newer
@@ -391,7 +404,7 @@ export class Messenger<T> {
 
   async #send(conversationId: string, senderId: string, targets: readonly string[], message: T, messageId: string, signal: AbortSignal | undefined): Promise<SendResult<T>> {
     const conversation = this.#store.store.timeline(conversationId);
-    let stored = await findInTail(conversation, messageId, this.#dedupeWindow, signal);
+    let stored = this.#checkBeforeSend ? await findInTail(conversation, messageId, this.#dedupeWindow, signal) : undefined;
     const duplicate = stored !== undefined;
     const mode: DiffusionMode = targets.length > this.largeGroupThreshold ? 'read' : 'write';
     try {

@@ -405,6 +405,34 @@ describe.each(backendFactories)('Messenger on $name', (factory) => {
     expect(await all(sync.store, 'a')).toEqual([]);
   });
 
+  it('checkBeforeSend: false skips the read before storing; only the in-process cache recognises re-sends', async () => {
+    let scans = 0;
+    const counting = new Proxy(t.backend, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (key === 'scan') return (...args: unknown[]) => ((scans += 1), (value as (...a: unknown[]) => unknown).apply(target, args));
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const { messenger: m, store, sync } = messenger(t, { checkBeforeSend: false }, counting);
+    const sibling = (options: { checkBeforeSend?: boolean }) => new Messenger<Chat>({ store, sync, largeGroupThreshold: 500, largeGroupsOf: () => [], ...options });
+    const send = (mm: Messenger<Chat>) => mm.send({ conversationId: 'dm:nocheck', senderId: 'a', recipients: ['b'], message: { text: 'x' }, messageId: 'n1' });
+    const first = await send(m);
+    expect(scans).toBe(0);
+    const again = await send(m);
+    expect(again.duplicate).toBe(true);
+    expect(again.entry.seq).toBe(first.entry.seq);
+    expect(scans).toBe(0);
+    // Another process (no shared cache) does not recognise it: the documented trade-off.
+    const elsewhere = await sibling({ checkBeforeSend: false }).send({ conversationId: 'dm:nocheck', senderId: 'a', recipients: ['b'], message: { text: 'x' }, messageId: 'n1' });
+    expect(elsewhere.duplicate).toBe(false);
+    const history = await store.page('dm:nocheck', { limit: 10 });
+    expect(history.entries.filter((e) => e.messageId === 'n1')).toHaveLength(2);
+    // The default checks, and recognises it from any process.
+    expect((await send(sibling({}))).duplicate).toBe(true);
+    expect(scans).toBeGreaterThan(0);
+  });
+
   it('rejects tampered, foreign and SyncTimeline cursors', async () => {
     const { messenger: m, sync } = messenger(t);
     await m.send({ conversationId: 'dm', senderId: 'a', recipients: ['b'], message: { text: 'x' }, messageId: 'c1' });
