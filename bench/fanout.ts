@@ -231,6 +231,16 @@ async function rawTables(target: Target): Promise<void> {
   await Promise.all([createTimelineTable(target.client, 'im_store', -1), createTimelineTable(target.client, 'im_sync', SEVEN_DAYS)]);
 }
 
+// One Messenger.send of the message to every member, checked to be a first, write-diffused send.
+function sendRun(messenger: Messenger<Chat>, members: readonly string[], messageId: string): Run {
+  return async () => {
+    // The sender is a member: with deliverToSender (default) the inboxes are exactly the N members.
+    const result = await messenger.send({ conversationId: CONVERSATION, senderId: members[0]!, recipients: members, message: CHAT, messageId });
+    if (result.mode !== 'write' || result.duplicate) throw new Error(`unexpected send result: mode ${result.mode}, duplicate ${result.duplicate}`);
+    return result.fanOut.delivered.length;
+  };
+}
+
 const CONTENDERS: readonly Contender[] = [
   {
     key: 'fanOut',
@@ -256,12 +266,7 @@ const CONTENDERS: readonly Contender[] = [
         Array.from({ length: 100 }, (_, i) => ({ timelineId: CONVERSATION, message: { senderId: `user:${i}`, sentAt: SENT_AT - 1000 + i, message: CHAT }, messageId: `old-${i}` })),
       );
       const messenger = new Messenger<Chat>({ store: history, sync: inbox, largeGroupThreshold: Number.POSITIVE_INFINITY, concurrency: CONCURRENCY });
-      return async () => {
-        // The sender is a member: with deliverToSender (default) the inboxes are exactly the N members.
-        const result = await messenger.send({ conversationId: CONVERSATION, senderId: members[0]!, recipients: members, message: CHAT, messageId });
-        if (result.mode !== 'write' || result.duplicate) throw new Error(`unexpected send result: mode ${result.mode}, duplicate ${result.duplicate}`);
-        return result.fanOut.delivered.length;
-      };
+      return sendRun(messenger, members, messageId);
     },
   },
   {
@@ -271,11 +276,7 @@ const CONTENDERS: readonly Contender[] = [
     async prepare(target, members, messageId) {
       const { history, inbox } = await libraryTables(target);
       const messenger = new Messenger<Chat>({ store: history, sync: inbox, largeGroupThreshold: Number.POSITIVE_INFINITY, concurrency: CONCURRENCY, checkBeforeSend: false });
-      return async () => {
-        const result = await messenger.send({ conversationId: CONVERSATION, senderId: members[0]!, recipients: members, message: CHAT, messageId });
-        if (result.mode !== 'write' || result.duplicate) throw new Error(`unexpected send result: mode ${result.mode}, duplicate ${result.duplicate}`);
-        return result.fanOut.delivered.length;
-      };
+      return sendRun(messenger, members, messageId);
     },
   },
   {
