@@ -328,6 +328,7 @@ add('new Messenger: largeGroupsOf not a function', (c) => new Messenger(messenge
 add('new Messenger: onDelivered not a function', (c) => new Messenger(messengerOptions(c, { onDelivered: 'x' }) as never), 'options.onDelivered');
 add('new Messenger: now not a function', (c) => new Messenger(messengerOptions(c, { now: 5 }) as never), 'options.now');
 add('new Messenger: deliverToSender not a boolean', (c) => new Messenger(messengerOptions(c, { deliverToSender: 1 }) as never), 'options.deliverToSender');
+add('new Messenger: checkBeforeSend not a boolean', (c) => new Messenger(messengerOptions(c, { checkBeforeSend: 'no' }) as never), 'options.checkBeforeSend');
 for (const [what, v] of BAD_COUNTS) add(`new Messenger: dedupeWindow ${what}`, (c) => new Messenger(messengerOptions(c, { dedupeWindow: v }) as never), 'options.dedupeWindow');
 for (const [what, v] of BAD_COUNTS) add(`new Messenger: concurrency ${what}`, (c) => new Messenger(messengerOptions(c, { concurrency: v }) as never), 'options.concurrency');
 for (const [what, v] of [['negative', -1], ['fractional', 0.5], ['NaN', Number.NaN], ['null', null]] as const) {
@@ -437,6 +438,10 @@ for (const [key, values] of [
   ['controlEndpoint', ['no', 0]],
 ] as const) {
   for (const v of values) add(`startEmulator: ${key} ${JSON.stringify(v) ?? String(v)}`, () => startEmulator({ [key]: v } as never), `options.${key}`);
+}
+
+for (const v of [0n, -5n, 1n + (1n << 62n), 5, '1']) {
+  add(`startEmulator: autoIncrementStart ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v)}`, () => startEmulator({ autoIncrementStart: v } as never), 'options.autoIncrementStart');
 }
 
 function tamper(cursor: string): string {
