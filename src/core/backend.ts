@@ -1,4 +1,5 @@
 import type { TimelineError } from './errors.js';
+import type { RecordBackend } from './records.js';
 import type { ScanDirection, Seq } from './types.js';
 
 /**
@@ -168,6 +169,11 @@ export interface TimelineBackend {
   scan(table: string, request: ScanPageRequest): Promise<ScanPage>;
   /** Release resources. Idempotent; later calls reject with a `ClosedError`. */
   close(): Promise<void>;
+  /**
+   * Keyed records with conditional writes (an optional capability): the send journal and other
+   * state beside the timelines live there. Undefined when the backend has none.
+   */
+  readonly records?: RecordBackend;
 }
 
 const utf8 = new TextEncoder();

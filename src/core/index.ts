@@ -15,6 +15,19 @@ export type {
   ScanPage,
   TimelineBackend,
 } from './backend.js';
+export type {
+  RecordBackend,
+  RecordLimits,
+  RecordExpectation,
+  RecordWrite,
+  RecordPut,
+  RecordDelete,
+  RecordWriteResult,
+  StoredRecord,
+  RecordCallOptions,
+  RecordScanRequest,
+  RecordScanPage,
+} from './records.js';
 export { estimateRowBytes, splitIntoChunks, utf8Length } from './backend.js';
 export {
   TimelineError,
