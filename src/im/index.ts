@@ -20,4 +20,7 @@ export type {
   SendResult,
   MessengerSyncOptions,
   MessengerHistoryOptions,
-} from './messenger.js';
+  JournalOptions,
+  RecoverOptions,
+  RecoverResult,
+} from './messenger-types.js';

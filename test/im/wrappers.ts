@@ -75,6 +75,10 @@ export class SparseSeqBackend implements TimelineBackend {
     return page.next === undefined ? { rows } : { rows, next: this.#out(page.next) };
   }
 
+  get records(): TimelineBackend['records'] {
+    return this.#inner.records;
+  }
+
   close(): Promise<void> {
     return this.#inner.close();
   }
@@ -173,6 +177,10 @@ export class FaultyBackend implements TimelineBackend {
       throw new BackendError(`injected scan failure for ${request.timelineId}`, { backendCode: 'OTSServerBusy', retryable: true, table });
     }
     return this.#inner.scan(table, request);
+  }
+
+  get records(): TimelineBackend['records'] {
+    return this.#inner.records;
   }
 
   close(): Promise<void> {
