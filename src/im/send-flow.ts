@@ -71,7 +71,7 @@ export async function sendJournaled<T>(ctx: SendContext<T>, req: SendRequest<T>)
   const journal = ctx.journal!;
   await ctx.ready();
   const mode = modeFor(req.targets, ctx.threshold);
-  if (mode === 'write') checkEnvelope(ctx, req);
+  checkEnvelope(ctx, req);
   const waitUntil = performance.now() + ctx.claimWaitMs;
   let pause = 10;
   // Bounded: each round either returns, throws, or follows a change made by another caller.
@@ -220,7 +220,7 @@ export async function sendPlain<T>(ctx: SendContext<T>, req: SendRequest<T>): Pr
   const duplicate = stored !== undefined;
   const mode = modeFor(req.targets, ctx.threshold);
   if (stored === undefined) {
-    if (mode === 'write') checkEnvelope(ctx, req);
+    checkEnvelope(ctx, req);
     try {
       stored = await conversation.append({ senderId: req.senderId, sentAt: readClock(ctx.now), message: req.message }, { messageId: req.messageId, signal: req.signal });
     } catch (error) {
@@ -342,6 +342,14 @@ async function notify<T>(ctx: SendContext<T>, event: DeliveredEvent<T>): Promise
 // no larger) and rejects it as `input.message` if the inbox store cannot take it: nothing is
 // stored for a message its inboxes would reject.
 function checkEnvelope<T>(ctx: SendContext<T>, req: SendRequest<T>): void {
+  // The history entry first: with the journal, a message its store would reject must fail before
+  // the claim is written.
+  try {
+    ctx.store.store.validateMessage({ senderId: req.senderId, sentAt: readClock(ctx.now), message: req.message }, 'input.message', req.conversationId);
+  } catch (error) {
+    throw renameMessageError(error, req.conversationId);
+  }
+  if (modeFor(req.targets, ctx.threshold) === 'read') return;
   try {
     ctx.inbox.store.validateMessage({ conversationId: req.conversationId, seq: MAX_SEQ, senderId: req.senderId, sentAt: readClock(ctx.now), message: req.message }, 'input.message', req.conversationId);
   } catch (error) {
