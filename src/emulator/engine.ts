@@ -592,6 +592,15 @@ export class Engine {
     if (attrs.length === 0) throw invalid('UpdateRow needs at least one attribute column change.');
     const existing = pk ? t.get(pk) : undefined;
     const pending = new Map<string, bigint>();
+    // As on the service, an atomic counter column takes no other change in the same request.
+    const incremented = new Set<string>();
+    const changed = new Set<string>();
+    for (const c of attrs) {
+      if (c.op === CellOp.INCREMENT ? changed.has(c.name) || incremented.has(c.name) : incremented.has(c.name)) {
+        throw invalid(`The column '${c.name}' is incremented and changed again in the same request: an atomic counter takes no other change.`);
+      }
+      (c.op === CellOp.INCREMENT ? incremented : changed).add(c.name);
+    }
     return attrs.map((c): ResolvedUpdateOp => {
       this.#checkAttrName(def, c.name);
       switch (c.op) {
