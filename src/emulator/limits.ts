@@ -20,6 +20,39 @@ export const SUPPORTED_APIS = [
   'BatchWriteRow',
 ] as const;
 
+/**
+ * TableStore API names the emulator knows but does not implement: answered with the clear
+ * "not supported by the emulator" error and counted by name in the stats.
+ */
+export const UNSUPPORTED_APIS = [
+  'ComputeSplitPointsBySize',
+  'LoadTable',
+  'UnloadTable',
+  'ListStream',
+  'DescribeStream',
+  'GetShardIterator',
+  'GetStreamRecord',
+  'CreateIndex',
+  'DropIndex',
+  'CreateSearchIndex',
+  'ListSearchIndex',
+  'DescribeSearchIndex',
+  'UpdateSearchIndex',
+  'DeleteSearchIndex',
+  'Search',
+  'ComputeSplits',
+  'ParallelScan',
+  'SQLQuery',
+  'StartLocalTransaction',
+  'CommitTransaction',
+  'AbortTransaction',
+  'BulkImport',
+  'BulkExport',
+] as const;
+
+/** Every API name the stats count by name: the supported ones and {@link UNSUPPORTED_APIS}. */
+export const KNOWN_APIS: ReadonlySet<string> = new Set<string>([...SUPPORTED_APIS, ...UNSUPPORTED_APIS]);
+
 /** Name of an API the emulator implements. */
 export type SupportedApi = (typeof SUPPORTED_APIS)[number];
 
