@@ -13,9 +13,10 @@ export const API_VERSION = '2015-12-31';
 
 const REQUIRED = ['x-ots-date', 'x-ots-apiversion', 'x-ots-accesskeyid', 'x-ots-contentmd5', 'x-ots-signature', 'x-ots-instancename'] as const;
 
-/** Credentials and instance a request must match. */
+/** Credentials and instances a request must match. */
 export interface Credentials {
-  readonly instanceName: string;
+  /** Accepted instance names; `'*'` accepts any. */
+  readonly instanceNames: readonly string[];
   readonly accessKeyId: string;
   readonly accessKeySecret: string;
 }
@@ -47,11 +48,11 @@ function sameString(a: string, b: string): boolean {
 }
 
 /**
- * Verifies one API request.
+ * Verifies one API request and returns the instance it addresses.
  *
  * @throws {@link OtsError} `400 OTSParameterInvalid` for a missing or malformed header, `403 OTSAuthFailed` otherwise.
  */
-export function verifyRequest(path: string, method: string, headers: IncomingHttpHeaders, body: Buffer, creds: Credentials): void {
+export function verifyRequest(path: string, method: string, headers: IncomingHttpHeaders, body: Buffer, creds: Credentials): string {
   for (const name of REQUIRED) {
     if (header(headers, name) === undefined) throw invalid(`Missing header: '${name}'.`);
   }
@@ -59,8 +60,9 @@ export function verifyRequest(path: string, method: string, headers: IncomingHtt
   if (version !== API_VERSION) throw invalid(`Unsupported API version: '${version}'; the emulator speaks ${API_VERSION}.`);
   const date = header(headers, 'x-ots-date') ?? '';
   if (Number.isNaN(Date.parse(date))) throw invalid(`Invalid date format: ${date}.`);
-  if (header(headers, 'x-ots-instancename') !== creds.instanceName) {
-    throw new OtsError('OTSAuthFailed', `The instance is not found: '${header(headers, 'x-ots-instancename')}' (the emulator serves '${creds.instanceName}').`);
+  const instance = header(headers, 'x-ots-instancename') ?? '';
+  if (instance === '' || (!creds.instanceNames.includes(instance) && !creds.instanceNames.includes('*'))) {
+    throw new OtsError('OTSAuthFailed', `The instance is not found: '${instance}' (the emulator serves ${creds.instanceNames.map((n) => `'${n}'`).join(', ')}).`);
   }
   if (header(headers, 'x-ots-accesskeyid') !== creds.accessKeyId) throw new OtsError('OTSAuthFailed', 'The AccessKeyID does not exist.');
   const md5 = createHash('md5').update(body).digest('base64');
@@ -69,4 +71,41 @@ export function verifyRequest(path: string, method: string, headers: IncomingHtt
   }
   const expected = sign(creds.accessKeySecret, stringToSign(path, method, headers));
   if (!sameString(expected, header(headers, 'x-ots-signature') ?? '')) throw new OtsError('OTSAuthFailed', 'Signature mismatch.');
+  return instance;
+}
+
+/** The value of `x-ots-contenttype` on every API answer, as the service sends it. */
+export const RESPONSE_CONTENT_TYPE = 'protocol buffer';
+
+/**
+ * The string the service signs in a response: the sorted lowercase `x-ots-*` response headers as
+ * `name:value` lines joined by `"\n"`, then `"\n"` and the request path (e.g. `/PutRow`). The
+ * Python, Java, Go, PHP and .NET SDKs recompute it and refuse an answer whose signature differs.
+ */
+export function responseStringToSign(path: string, headers: Readonly<Record<string, string>>): string {
+  const lines = Object.keys(headers)
+    .filter((n) => n.startsWith('x-ots-'))
+    .sort()
+    .map((n) => `${n}:${(headers[n] ?? '').trim()}`);
+  return `${lines.join('\n')}\n${path}`;
+}
+
+/** `x-ots-date` as the service writes it: ISO 8601 UTC with microseconds. */
+export function otsDate(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '000Z');
+}
+
+/**
+ * The headers of an API answer: body MD5, date, request id, content type, and the
+ * `Authorization: OTS <accessKeyId>:<signature>` header signed with the emulator's secret.
+ */
+export function responseHeaders(path: string, body: Buffer, requestId: string, creds: Pick<Credentials, 'accessKeyId' | 'accessKeySecret'>, nowMs: number): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-ots-contentmd5': createHash('md5').update(body).digest('base64'),
+    'x-ots-contenttype': RESPONSE_CONTENT_TYPE,
+    'x-ots-date': otsDate(nowMs),
+    'x-ots-requestid': requestId,
+  };
+  h.authorization = `OTS ${creds.accessKeyId}:${sign(creds.accessKeySecret, responseStringToSign(path, h))}`;
+  return h;
 }
