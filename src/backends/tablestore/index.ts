@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { TableStoreBackend } from './tablestore-backend.js';
-export type { TableStoreBackendOptions } from './tablestore-backend.js';
+export type { TableStoreBackendOptions } from './options.js';
 export { createRetryStrategy } from './retry.js';
 export type { RetryStrategy, RetryContext, RetryStrategyOptions } from './retry.js';
 export type { TableStoreColumns } from './row-layout.js';
