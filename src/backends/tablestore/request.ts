@@ -144,7 +144,7 @@ export function exhausted(ctx: OperationContext, error: BackendError, attempts: 
  * the endpoint; undefined when the failure is an ordinary retryable one.
  */
 export function unreachableError(rt: Runtime, ctx: OperationContext, error: BackendError): BackendError | undefined {
-  if (ctx.reached === true || !notSentErrors.has(error) || (rt as unknown) !== 0) return undefined;
+  if (ctx.reached === true || !notSentErrors.has(error)) return undefined;
   const detail = error.cause instanceof Error ? error.cause.message : error.message;
   return new BackendError(
     `${ctx.operation} on table ${ctx.table} failed: cannot connect to ${rt.endpoint} (${detail}). ` +

@@ -75,7 +75,7 @@ export async function ensureTableLayout(rt: Runtime, ctx: OperationContext, layo
   const tableOptions = description.tableOptions;
   const ttl = tableOptions !== undefined && Object.hasOwn(tableOptions, 'timeToLive') && typeof tableOptions.timeToLive === 'number' ? tableOptions.timeToLive : -1;
   if (ttl === spec.ttlSeconds) return { table: spec.table, ttlSeconds: ttl, created, ttlUpdated: false };
-  if ((options?.onTtlMismatch ?? 'update') === 'error') {
+  if (options?.onTtlMismatch !== 'update') {
     throw new TableIncompatibleError(
       `table ${spec.table} has a TTL of ${ttl} seconds but the store expects ${spec.ttlSeconds}; the table was left unchanged. ` +
         `Pass onTtlMismatch: 'update' to change the table's TTL to ${spec.ttlSeconds} (data older than the new TTL is then deleted by the service), or configure the store with ttlSeconds: ${ttl}`,
