@@ -7,3 +7,5 @@
  */
 export { describeBackendContract } from './contract.js';
 export type { ContractFramework, ContractContext, BackendContractOptions } from './contract.js';
+export { describeRecordContract } from './records-contract.js';
+export type { RecordContractOptions } from './records-contract.js';

@@ -12,6 +12,7 @@ import type {
   TimelineBackend,
 } from '../../core/backend.js';
 import { BackendError, ClosedError, TableIncompatibleError, ValidationError } from '../../core/errors.js';
+import { MemoryRecords } from './memory-records.js';
 import { checkOptionsObject, checkOptionalPositiveInteger, checkSeq, MAX_SEQ, throwIfAborted } from '../../core/validate.js';
 
 /** Options of {@link MemoryBackend}. */
@@ -97,6 +98,8 @@ interface TableData {
 export class MemoryBackend implements TimelineBackend {
   /** @inheritDoc */
   readonly capabilities: BackendCapabilities;
+  /** Keyed records with conditional writes (the send journal and other state beside timelines). */
+  readonly records: MemoryRecords;
   readonly #tables = new Map<string, TableData>();
   readonly #firstSeq: bigint;
   readonly #now: () => number;
@@ -109,6 +112,7 @@ export class MemoryBackend implements TimelineBackend {
       throw new ValidationError('options.now', 'Expected `options.now` to be a function returning milliseconds');
     }
     this.#now = opts.now ?? Date.now;
+    this.records = new MemoryRecords({ now: () => this.#now(), checkOpen: (operation) => this.#checkOpen(operation) });
     this.capabilities = Object.freeze({
       name: 'memory',
       maxBatchRows: checkOptionalPositiveInteger(opts.maxBatchRows, 'options.maxBatchRows') ?? 1000,
