@@ -70,3 +70,39 @@ export function verifyRequest(path: string, method: string, headers: IncomingHtt
   const expected = sign(creds.accessKeySecret, stringToSign(path, method, headers));
   if (!sameString(expected, header(headers, 'x-ots-signature') ?? '')) throw new OtsError('OTSAuthFailed', 'Signature mismatch.');
 }
+
+/** The value of `x-ots-contenttype` on every API answer, as the service sends it. */
+export const RESPONSE_CONTENT_TYPE = 'protocol buffer';
+
+/**
+ * The string the service signs in a response: the sorted lowercase `x-ots-*` response headers as
+ * `name:value` lines joined by `"\n"`, then `"\n"` and the request path (e.g. `/PutRow`). The
+ * Python, Java, Go, PHP and .NET SDKs recompute it and refuse an answer whose signature differs.
+ */
+export function responseStringToSign(path: string, headers: Readonly<Record<string, string>>): string {
+  const lines = Object.keys(headers)
+    .filter((n) => n.startsWith('x-ots-'))
+    .sort()
+    .map((n) => `${n}:${(headers[n] ?? '').trim()}`);
+  return `${lines.join('\n')}\n${path}`;
+}
+
+/** `x-ots-date` as the service writes it: ISO 8601 UTC with microseconds. */
+export function otsDate(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '000Z');
+}
+
+/**
+ * The headers of an API answer: body MD5, date, request id, content type, and the
+ * `Authorization: OTS <accessKeyId>:<signature>` header signed with the emulator's secret.
+ */
+export function responseHeaders(path: string, body: Buffer, requestId: string, creds: Pick<Credentials, 'accessKeyId' | 'accessKeySecret'>, nowMs: number): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-ots-contentmd5': createHash('md5').update(body).digest('base64'),
+    'x-ots-contenttype': RESPONSE_CONTENT_TYPE,
+    'x-ots-date': otsDate(nowMs),
+    'x-ots-requestid': requestId,
+  };
+  h.authorization = `OTS ${creds.accessKeyId}:${sign(creds.accessKeySecret, responseStringToSign(path, h))}`;
+  return h;
+}

@@ -4,11 +4,11 @@
  *
  * @packageDocumentation
  */
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import createDebug from 'debug';
-import { verifyRequest } from './auth.js';
+import { responseHeaders, verifyRequest } from './auth.js';
 import { Engine, LIMITS, SUPPORTED_APIS, type LogRecord, type SupportedApi } from './engine.js';
 import { ValidationError } from '../core/errors.js';
 import { OtsError, invalid, unsupported } from './errors.js';
@@ -284,26 +284,32 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     log?.truncate();
   };
 
-  const send = (res: http.ServerResponse, status: number, body: Buffer, contentType = 'application/x-protobuf'): void => {
+  /**
+   * Sends an API answer (success or error) with the headers and signature the service sends: the
+   * stricter SDKs refuse an answer without them. The date is wall time, not the injected clock,
+   * because SDKs compare it with their own clock.
+   */
+  const send = (res: http.ServerResponse, path: string, status: number, body: Buffer): void => {
     if (res.destroyed || res.headersSent) return;
     res.writeHead(status, {
-      'content-type': contentType,
+      'content-type': 'application/x-protobuf',
       'content-length': body.length,
-      'x-ots-requestid': randomUUID(),
-      'x-ots-date': new Date().toISOString(),
-      'x-ots-contentmd5': createHash('md5').update(body).digest('base64'),
+      ...responseHeaders(path, body, randomUUID(), creds, Date.now()),
     });
     res.end(body);
   };
 
-  const sendError = (res: http.ServerResponse, e: OtsError): void => {
+  const sendError = (res: http.ServerResponse, path: string, e: OtsError): void => {
     inc(errors, e.code);
     debug('-> %d %s: %s', e.status, e.code, e.message);
-    send(res, e.status, encodeMessage(M.ErrorMsg, { code: e.code, message: e.message }, 'Error'));
+    send(res, path, e.status, encodeMessage(M.ErrorMsg, { code: e.code, message: e.message }, 'Error'));
   };
 
   const sendJson = (res: http.ServerResponse, status: number, value: unknown): void => {
-    send(res, status, Buffer.from(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))), 'application/json');
+    if (res.destroyed || res.headersSent) return;
+    const body = Buffer.from(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
   };
 
   /** Reads the body; `undefined` when it exceeds `limit` (the rest is drained, not kept). */
@@ -361,14 +367,14 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     inc(requests, api === '' ? '(root)' : api);
     const body = await readBody(req, LIMITS.requestBytes);
     if (req.method !== 'POST') {
-      return sendError(res, new OtsError('OTSMethodNotAllowed', 'Only POST method for requests is supported.'));
+      return sendError(res, path, new OtsError('OTSMethodNotAllowed', 'Only POST method for requests is supported.'));
     }
-    if (body === undefined) return sendError(res, new OtsError('OTSRequestBodyTooLarge', 'The size of POST data is too large.'));
+    if (body === undefined) return sendError(res, path, new OtsError('OTSRequestBodyTooLarge', 'The size of POST data is too large.'));
     try {
       verifyRequest(path, 'POST', req.headers, body, creds);
       if (!SUPPORTED.has(api)) throw /^[A-Za-z]+$/.test(api) ? unsupported(`The ${api} API`) : invalid(`Unknown API: '${api}'.`);
     } catch (e) {
-      return sendError(res, e as OtsError);
+      return sendError(res, path, e as OtsError);
     }
     const decision: FaultDecision = faults.decide(api);
     if (decision.fired > 0) inc(faultsFired, api, decision.fired);
@@ -380,21 +386,21 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
       res.socket?.destroy();
       return;
     }
-    if (decision.error) return sendError(res, new OtsError(decision.error.code, decision.error.message, decision.error.status));
+    if (decision.error) return sendError(res, path, new OtsError(decision.error.code, decision.error.message, decision.error.status));
     let out: Buffer;
     try {
       out = engine.handle(api as SupportedApi, body, { rowError: decision.rowError });
     } catch (e) {
-      if (e instanceof OtsError) return sendError(res, e);
+      if (e instanceof OtsError) return sendError(res, path, e);
       debug('%s: internal error %O', api, e);
-      return sendError(res, new OtsError('OTSInternalServerError', `Internal server error: ${(e as Error).message}`));
+      return sendError(res, path, new OtsError('OTSInternalServerError', `Internal server error: ${(e as Error).message}`));
     }
     if (decision.drop === 'after-apply') {
       debug('%s: applied, now dropping the connection', api);
       res.socket?.destroy();
       return;
     }
-    send(res, 200, out);
+    send(res, path, 200, out);
   };
 
   const server = http.createServer((req, res) => {
@@ -406,7 +412,7 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
       : handleApi(req, res, path);
     work.catch((e: unknown) => {
       debug('request failed: %O', e);
-      if (!res.headersSent) sendError(res, new OtsError('OTSInternalServerError', 'Internal server error.'));
+      if (!res.headersSent) sendError(res, path, new OtsError('OTSInternalServerError', 'Internal server error.'));
     });
   });
 

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { matches, paginateColumns, parseFilter, type ColumnFilter } from './conditions.js';
 import { OtsError, invalid, tableNotExist, unsupported } from './errors.js';
 import * as M from './messages.js';
 import { decodeMessage, encodeMessage, ProtobufDecodeError, type Message, type MessageInput, type MessageSchema } from './protobuf.js';
@@ -212,12 +213,22 @@ function pkValueToPlain(type: PkType, v: PkValue): PlainValue {
   return { type: 'BINARY', value: v as Buffer };
 }
 
+/** A condition's view of rendered cells (sorted by name, newest version first). */
+function lookupIn(cells: readonly PlainCell[]): (name: string) => CellVersion[] | undefined {
+  return (name) => {
+    const out: CellVersion[] = [];
+    for (const c of cells) if (c.name === name && c.value) out.push({ ts: c.timestamp ?? 0n, value: c.value as AttrValue });
+    return out.length > 0 ? out : undefined;
+  };
+}
+
 interface ReadSpec {
   readonly columns: ReadonlySet<string> | undefined;
   readonly maxVersions: number | undefined;
   readonly timeRange: { readonly start: bigint; readonly end: bigint } | undefined;
   readonly startColumn: string | undefined;
   readonly endColumn: string | undefined;
+  readonly filter: ColumnFilter | undefined;
 }
 
 /** The TableStore API implementation over in-memory tables. */
@@ -581,6 +592,15 @@ export class Engine {
     if (attrs.length === 0) throw invalid('UpdateRow needs at least one attribute column change.');
     const existing = pk ? t.get(pk) : undefined;
     const pending = new Map<string, bigint>();
+    // As on the service, an atomic counter column takes no other change in the same request.
+    const incremented = new Set<string>();
+    const changed = new Set<string>();
+    for (const c of attrs) {
+      if (c.op === CellOp.INCREMENT ? changed.has(c.name) || incremented.has(c.name) : incremented.has(c.name)) {
+        throw invalid(`The column '${c.name}' is incremented and changed again in the same request: an atomic counter takes no other change.`);
+      }
+      (c.op === CellOp.INCREMENT ? incremented : changed).add(c.name);
+    }
     return attrs.map((c): ResolvedUpdateOp => {
       this.#checkAttrName(def, c.name);
       switch (c.op) {
@@ -619,14 +639,22 @@ export class Engine {
     });
   }
 
-  #checkCondition(t: Table, pk: readonly PkValue[], cond: { row_existence: number; column_condition?: Buffer | undefined }, now: bigint): void {
-    if (cond.column_condition !== undefined && cond.column_condition.length > 0) throw unsupported('Column conditions (condition.column_condition)');
+  /** Checks the row-existence expectation, then the column condition; `pk` is `undefined` for a row being created. */
+  #checkCondition(t: Table, pk: readonly PkValue[] | undefined, cond: { row_existence: number; column_condition?: Buffer | undefined }, now: bigint): void {
     const e = cond.row_existence;
-    if (e === M.RowExistence.IGNORE) return;
-    if (e !== M.RowExistence.EXPECT_EXIST && e !== M.RowExistence.EXPECT_NOT_EXIST) throw invalid(`Invalid row existence expectation: ${e}.`);
-    const row = t.get(pk);
-    const exists = row !== undefined && isRowVisible(row, t.def.options, now);
-    if ((e === M.RowExistence.EXPECT_EXIST) !== exists) throw new OtsError('OTSConditionCheckFail', 'Condition check failed.');
+    if (e !== M.RowExistence.IGNORE && e !== M.RowExistence.EXPECT_EXIST && e !== M.RowExistence.EXPECT_NOT_EXIST) {
+      throw invalid(`Invalid row existence expectation: ${e}.`);
+    }
+    const filter = cond.column_condition !== undefined && cond.column_condition.length > 0 ? parseFilter(cond.column_condition, t.def, 'condition') : undefined;
+    if (e === M.RowExistence.IGNORE && filter === undefined) return;
+    const stored = pk ? t.get(pk) : undefined;
+    const row = stored !== undefined && isRowVisible(stored, t.def.options, now) ? stored : undefined;
+    if (e !== M.RowExistence.IGNORE && (e === M.RowExistence.EXPECT_EXIST) !== (row !== undefined)) {
+      throw new OtsError('OTSConditionCheckFail', 'Condition check failed.');
+    }
+    if (filter && !matches(filter, (name) => (row ? readableVersions(row.cells.get(name) ?? [], t.def.options, now) : undefined))) {
+      throw new OtsError('OTSConditionCheckFail', 'Condition check failed.');
+    }
   }
 
   #returnRow(
@@ -674,11 +702,11 @@ export class Engine {
     if (kind === 'put') {
       const cells = this.#putCells(def, row.attributes, now);
       const pk = hasAuto ? this.#resolvePk(t, slots) : (slots as PkValue[]);
-      if (!hasAuto) this.#checkCondition(t, pk, cond, now);
+      this.#checkCondition(t, hasAuto ? undefined : pk, cond, now);
       return { kind: 'put', pk, cells, ts: now };
     }
     const known = hasAuto ? undefined : (slots as PkValue[]);
-    if (known) this.#checkCondition(t, known, cond, now);
+    this.#checkCondition(t, known, cond, now);
     const ops = this.#updateOps(t, known, row.attributes, now);
     const pk = known ?? this.#resolvePk(t, slots);
     return { kind: 'update', pk, ops };
@@ -725,6 +753,7 @@ export class Engine {
   // ---------------------------------------------------------------- reads
 
   #readSpec(
+    def: TableDef,
     req: {
       columns_to_get: string[];
       max_versions?: number | undefined;
@@ -736,7 +765,6 @@ export class Engine {
       transaction_id?: string | undefined;
     },
   ): ReadSpec {
-    if (req.filter !== undefined && req.filter.length > 0) throw unsupported('Filters (column conditions on reads)');
     const token = req.token;
     if (token !== undefined && (Array.isArray(token) ? token.some((b) => b.length > 0) : token.length > 0)) throw unsupported('Wide-row paging tokens');
     if (req.transaction_id !== undefined) throw unsupported('Local transactions (transaction_id)');
@@ -761,6 +789,7 @@ export class Engine {
       timeRange,
       startColumn: req.start_column,
       endColumn: req.end_column,
+      filter: req.filter !== undefined && req.filter.length > 0 ? parseFilter(req.filter, def, 'filter') : undefined,
     };
   }
 
@@ -768,7 +797,7 @@ export class Engine {
   #render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainRow | undefined {
     const def = t.def;
     if (!isRowVisible(row, def.options, now)) return undefined;
-    const attributes: PlainCell[] = [];
+    let attributes: PlainCell[] = [];
     const names = [...row.cells.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const name of names) {
       if (spec.columns && !spec.columns.has(name)) continue;
@@ -781,13 +810,16 @@ export class Engine {
       for (const v of versions) attributes.push({ name, value: v.value, timestamp: v.ts });
     }
     if (attributes.length === 0 && spec.columns && !def.primaryKey.some((c) => spec.columns?.has(c.name))) return undefined;
+    const filter = spec.filter;
+    if (filter?.kind === 'pagination') attributes = paginateColumns(attributes, filter.offset, filter.limit);
+    else if (filter && !matches(filter, lookupIn(attributes))) return undefined;
     return { primaryKey: pkToCells(def, row.pk), attributes, deleteMarker: false };
   }
 
   #getRow(body: Buffer): Buffer {
     const req = decode(M.GetRowRequest, body, 'GetRowRequest');
     const t = this.#table(req.table_name);
-    const spec = this.#readSpec(req);
+    const spec = this.#readSpec(t.def, req);
     const pk = this.#readPk(t.def, parseRow(req.primary_key, 'GetRowRequest.primary_key'));
     const now = this.#opts.now();
     const stored = t.get(pk);
@@ -799,7 +831,7 @@ export class Engine {
   #getRange(body: Buffer): Buffer {
     const req = decode(M.GetRangeRequest, body, 'GetRangeRequest');
     const t = this.#table(req.table_name);
-    const spec = this.#readSpec(req);
+    const spec = this.#readSpec(t.def, req);
     if (req.direction !== M.Direction.FORWARD && req.direction !== M.Direction.BACKWARD) throw invalid(`Invalid direction: ${req.direction}.`);
     const backward = req.direction === M.Direction.BACKWARD;
     const start = this.#decodePk(t.def, parseRow(req.inclusive_start_primary_key, 'inclusive_start_primary_key').primaryKey, 'bound') as BoundValue[];
@@ -813,11 +845,15 @@ export class Engine {
     const rows: PlainRow[] = [];
     let size = 4;
     let next: readonly PkValue[] | undefined;
+    let scanned = 0;
     for (const stored of t.scan(start, end, backward)) {
-      if (rows.length >= limit) {
+      // A page reads at most rangeRows stored rows, even when a filter skips them: like the
+      // service, it may then come back short or empty with a next key.
+      if (rows.length >= limit || scanned >= LIMITS.rangeRows) {
         next = stored.pk;
         break;
       }
+      scanned++;
       const row = this.#render(t, stored, spec, now);
       if (!row) continue;
       const rowSize = encodeRow(row).length - 4;
@@ -856,7 +892,7 @@ export class Engine {
     let index = 0;
     const tables = req.tables.map((tb) => {
       const t = this.#table(tb.table_name);
-      const spec = this.#readSpec({ ...tb, transaction_id: undefined });
+      const spec = this.#readSpec(t.def, { ...tb, transaction_id: undefined });
       const rows = tb.primary_key.map((pkBytes) => {
         const injected = ctx.rowError(index++);
         if (injected) return { is_ok: false, error: injected };

@@ -326,3 +326,38 @@ export const GetRangeResponse = {
   data_block_type: { no: 5, type: 'enum' },
   compress_type: { no: 6, type: 'enum' },
 } as const satisfies MessageSchema;
+
+/** FilterType enum values (`Filter.type`). */
+export const FilterType = { SINGLE_COLUMN_VALUE: 1, COMPOSITE_COLUMN_VALUE: 2, COLUMN_PAGINATION: 3 } as const;
+/** ComparatorType enum values. */
+export const ComparatorType = { EQUAL: 1, NOT_EQUAL: 2, GREATER_THAN: 3, GREATER_EQUAL: 4, LESS_THAN: 5, LESS_EQUAL: 6 } as const;
+/** LogicalOperator enum values. */
+export const LogicalOperator = { NOT: 1, AND: 2, OR: 3 } as const;
+
+/** `Filter { type, filter }`: the bytes of `Condition.column_condition` and of a read's `filter`. */
+export const Filter = {
+  type: { no: 1, type: 'enum', required: true },
+  filter: { no: 2, type: 'bytes', required: true },
+} as const satisfies MessageSchema;
+
+/** `SingleColumnValueFilter`; `column_value` is a PlainBuffer variant (type byte and payload). */
+export const SingleColumnValueFilter = {
+  comparator: { no: 1, type: 'enum', required: true },
+  column_name: { no: 2, type: 'string', required: true },
+  column_value: { no: 3, type: 'bytes', required: true },
+  filter_if_missing: { no: 4, type: 'bool', required: true },
+  latest_version_only: { no: 5, type: 'bool', required: true },
+  value_trans_rule: { no: 6, type: 'bytes' },
+} as const satisfies MessageSchema;
+
+/** `CompositeColumnValueFilter`; each sub-filter is a nested `Filter` message. */
+export const CompositeColumnValueFilter = {
+  combinator: { no: 1, type: 'enum', required: true },
+  sub_filters: { no: 2, type: Filter, repeated: true },
+} as const satisfies MessageSchema;
+
+/** `ColumnPaginationFilter`. */
+export const ColumnPaginationFilter = {
+  offset: { no: 1, type: 'int32', required: true },
+  limit: { no: 2, type: 'int32', required: true },
+} as const satisfies MessageSchema;

@@ -187,6 +187,39 @@ function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number }
   return { value, crc };
 }
 
+/**
+ * Decodes a bare variant (type byte and payload, no length prefix or checksum): the encoding of
+ * `SingleColumnValueFilter.column_value`.
+ *
+ * @throws {@link PlainBufferError} on malformed input or trailing bytes.
+ */
+export function decodeVariant(buf: Buffer): PlainValue {
+  const r = new Reader(buf);
+  const type = r.byte();
+  let value: PlainValue;
+  switch (type) {
+    case VariantType.INTEGER:
+      value = { type: 'INTEGER', value: r.i64raw().readBigInt64LE(0) };
+      break;
+    case VariantType.DOUBLE:
+      value = { type: 'DOUBLE', value: r.i64raw().readDoubleLE(0) };
+      break;
+    case VariantType.BOOLEAN:
+      value = { type: 'BOOLEAN', value: r.byte() !== 0 };
+      break;
+    case VariantType.STRING:
+      value = { type: 'STRING', value: r.bytes(r.u32()).toString('utf8') };
+      break;
+    case VariantType.BLOB:
+      value = { type: 'BINARY', value: Buffer.from(r.bytes(r.u32())) };
+      break;
+    default:
+      throw new PlainBufferError(`invalid column value type 0x${type.toString(16)}`);
+  }
+  if (!r.atEnd) throw new PlainBufferError('trailing bytes after the column value');
+  return value;
+}
+
 function readCell(r: Reader): { cell: PlainCell; crc: number } {
   r.expectTag(Tag.CELL, 'TAG_CELL');
   r.expectTag(Tag.CELL_NAME, 'TAG_CELL_NAME');

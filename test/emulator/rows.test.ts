@@ -254,22 +254,6 @@ describe('UpdateRow / DeleteRow', () => {
     expect((await get('kv', pk)).row).toEqual({});
     await client.deleteRow({ tableName: 'kv', condition: IGNORE(), primaryKey: pk });
   });
-
-  it('rejects column conditions as not supported', async () => {
-    const cond = new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, new TableStore.SingleColumnCondition('a', '1', TableStore.ComparatorType.EQUAL));
-    await expectError(
-      client.putRow({ tableName: 'kv', condition: cond, primaryKey: [{ pk: 'cc' }, { n: long(1) }], attributeColumns: [{ a: '1' }] }),
-      400,
-      'OTSParameterInvalid',
-      'not supported by the emulator',
-    );
-    await expectError(
-      get('kv', [{ pk: 'cc' }, { n: long(1) }], { columnFilter: new TableStore.SingleColumnCondition('a', '1', TableStore.ComparatorType.EQUAL) }),
-      400,
-      'OTSParameterInvalid',
-      'not supported by the emulator',
-    );
-  });
 });
 
 describe('TTL and max versions (injected clock)', () => {

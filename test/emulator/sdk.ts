@@ -38,11 +38,14 @@ export interface SdkClient {
 export interface TableStoreSdk {
   Client: new (config: Record<string, unknown>) => SdkClient;
   Condition: new (expectation: number, columnCondition: unknown) => unknown;
-  SingleColumnCondition: new (name: string, value: unknown, comparator: number) => unknown;
+  SingleColumnCondition: new (name: string, value: unknown, comparator: number, passIfMissing?: boolean, latestVersionOnly?: boolean) => { comparator: number };
+  CompositeCondition: new (operator: number) => { addSubCondition(c: unknown): void; combinator: number };
+  ColumnPaginationFilter: new (limit: number, offset: number) => unknown;
+  LogicalOperator: { NOT: number; AND: number; OR: number };
   RowExistenceExpectation: { IGNORE: number; EXPECT_EXIST: number; EXPECT_NOT_EXIST: number };
   ReturnType: { NONE: number; Primarykey: number; AfterModify: number };
   Direction: { FORWARD: string; BACKWARD: string };
-  ComparatorType: { EQUAL: number };
+  ComparatorType: { EQUAL: number; NOT_EQUAL: number; GREATER_THAN: number; GREATER_EQUAL: number; LESS_THAN: number; LESS_EQUAL: number };
   Long: { fromString(s: string): Int64; fromNumber(n: number): Int64 };
   INF_MIN: object;
   INF_MAX: object;
