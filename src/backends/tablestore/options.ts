@@ -10,6 +10,7 @@ import { ValidationError } from '../../core/errors.js';
 import { checkOptionsObject, checkPositiveInteger } from '../../core/validate.js';
 import { MAX_TIMER_MS } from './limits.js';
 import { createRetryStrategy, type RetryStrategy } from './retry.js';
+import { resolveRecordColumns, type ResolvedRecordColumns, type TableStoreRecordColumns } from './record-layout.js';
 import { resolveColumns, type ResolvedColumns, type TableStoreColumns } from './row-layout.js';
 import type { SdkClientConfig, TableStoreClientLike } from './sdk-types.js';
 
@@ -56,6 +57,8 @@ export interface TableStoreBackendOptions {
   retryStrategy?: RetryStrategy;
   /** Column names of the tables. Defaults: `timeline_id`, `seq_id`, `payload`, `message_id`, `write_id`. */
   columns?: TableStoreColumns;
+  /** Column names of the record tables (`backend.records`). Defaults: `partition`, `key`, `value`, `version`. */
+  recordColumns?: TableStoreRecordColumns;
   /**
    * Whether to declare `orderedBatches`, i.e. trust that the service numbers the rows of one
    * timeline within one BatchWriteRow in request order. TableStore does not document it; when
@@ -81,6 +84,7 @@ export interface ResolvedOptions {
   /** The HTTP agent of a client this backend creates, so that close() can release its sockets. */
   readonly agent: http.Agent | undefined;
   readonly columns: ResolvedColumns;
+  readonly recordColumns: ResolvedRecordColumns;
   readonly retryStrategy: RetryStrategy;
   readonly windowRows: number;
   readonly orderedBatches: boolean;
@@ -95,6 +99,7 @@ const CONNECTION_KEYS = ['endpoint', 'instanceName', 'accessKeyId', 'accessKeySe
 export function resolveOptions(options: TableStoreBackendOptions): ResolvedOptions {
   const opts = checkOptionsObject(options, 'options') as TableStoreBackendOptions;
   const columns = resolveColumns(opts.columns === undefined ? undefined : (checkOptionsObject(opts.columns, 'options.columns') as TableStoreColumns));
+  const recordColumns = resolveRecordColumns(opts.recordColumns === undefined ? undefined : (checkOptionsObject(opts.recordColumns, 'options.recordColumns') as TableStoreRecordColumns));
   if (opts.retryStrategy !== undefined && typeof opts.retryStrategy !== 'function') {
     throw new ValidationError('options.retryStrategy', 'Expected `options.retryStrategy` to be a function ({ attempt, error, elapsedMs }) => delayMs | null');
   }
@@ -102,7 +107,7 @@ export function resolveOptions(options: TableStoreBackendOptions): ResolvedOptio
   if (opts.orderedBatches !== undefined && typeof opts.orderedBatches !== 'boolean') {
     throw new ValidationError('options.orderedBatches', `Expected \`options.orderedBatches\` to be a boolean, got ${typeof opts.orderedBatches}`);
   }
-  const common = { columns, retryStrategy: opts.retryStrategy ?? createRetryStrategy(), windowRows, orderedBatches: opts.orderedBatches ?? false };
+  const common = { columns, recordColumns, retryStrategy: opts.retryStrategy ?? createRetryStrategy(), windowRows, orderedBatches: opts.orderedBatches ?? false };
   if (opts.client !== undefined) return { ...common, givenClient: checkClient(opts), clientConfig: undefined, agent: undefined };
   const { config, agent } = clientConfig(opts);
   return { ...common, givenClient: undefined, clientConfig: config, agent };

@@ -14,6 +14,7 @@ import type {
 import { Appender } from './append.js';
 import { resolveOptions, type TableStoreBackendOptions } from './options.js';
 import { getRow, scanPage } from './reads.js';
+import { TableStoreRecords } from './records.js';
 import type { TableStoreColumns } from './row-layout.js';
 import { Runtime } from './runtime.js';
 import { ensureTableLayout, type TableLayout } from './tables.js';
@@ -35,8 +36,10 @@ import { ensureTableLayout, type TableLayout } from './tables.js';
  * - An endpoint that refuses the first connection of an operation fails it at once, with a
  *   message naming the endpoint, instead of being retried for the whole budget.
  *
+ * - `records`: keyed records with conditional writes (the `RecordBackend` capability).
+ *
  * The parts live in files of their own: options, the shared runtime, request plumbing, table
- * admin, reads, the write loop (append, send, settle, batch order).
+ * admin, reads, the write loop (append, send, settle, batch order), and records.
  *
  * @example
  * ```ts
@@ -59,6 +62,11 @@ export class TableStoreBackend implements TimelineBackend {
   readonly #rt: Runtime;
   readonly #appender: Appender;
   readonly #layout: TableLayout;
+  /**
+   * Keyed records with conditional writes, in record tables of their own (see
+   * {@link TableStoreRecords}): the send journal and other state beside the timelines.
+   */
+  readonly records: TableStoreRecords;
 
   /**
    * The SDK is loaded, and the client created, when the backend is first used: a missing
@@ -70,6 +78,7 @@ export class TableStoreBackend implements TimelineBackend {
   constructor(options: TableStoreBackendOptions) {
     this.#rt = new Runtime(resolveOptions(options));
     this.#appender = new Appender(this.#rt);
+    this.records = new TableStoreRecords(this.#rt);
     const columns = this.#rt.columns;
     this.#layout = {
       kind: 'a timeline table',
