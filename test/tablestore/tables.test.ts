@@ -65,17 +65,32 @@ describe('ensureTable', () => {
     }
   });
 
-  it('reconciles the TTL: UpdateTable with "update", both values in the error with "error"', async () => {
+  it('never changes an existing table\'s TTL by default: rejects, stating both TTLs and the option', async () => {
     const name = tableName();
     await createRaw(name, [
       { name: 'timeline_id', type: 'STRING' },
       { name: 'seq_id', type: 'INTEGER', option: 'AUTO_INCREMENT' },
     ], 86_400);
-    const strict = await h.backend.ensureTable({ table: name, ttlSeconds: -1 }, { onTtlMismatch: 'error' }).catch((e: unknown) => e);
-    expect(strict).toBeInstanceOf(TableIncompatibleError);
-    expect((strict as Error).message).toMatch(/TTL of 86400 seconds but the store expects -1/);
+    const updates = requests(h.emu, 'UpdateTable');
+    for (const options of [undefined, {}, { onTtlMismatch: 'error' as const }]) {
+      const error = await h.backend.ensureTable({ table: name, ttlSeconds: -1 }, options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TableIncompatibleError);
+      expect(error).toMatchObject({ code: 'TABLE_INCOMPATIBLE', table: name });
+      expect((error as Error).message).toMatch(/TTL of 86400 seconds but the store expects -1/);
+      expect((error as Error).message).toContain("onTtlMismatch: 'update'");
+    }
+    expect(requests(h.emu, 'UpdateTable')).toBe(updates);
+    expect((await h.client.describeTable({ tableName: name })).tableOptions?.timeToLive).toBe(86_400);
+  });
+
+  it('changes the TTL with UpdateTable only when onTtlMismatch is "update"', async () => {
+    const name = tableName();
+    await createRaw(name, [
+      { name: 'timeline_id', type: 'STRING' },
+      { name: 'seq_id', type: 'INTEGER', option: 'AUTO_INCREMENT' },
+    ], 86_400);
     const before = requests(h.emu, 'UpdateTable');
-    expect(await h.backend.ensureTable({ table: name, ttlSeconds: -1 })).toEqual({ table: name, ttlSeconds: -1, created: false, ttlUpdated: true });
+    expect(await h.backend.ensureTable({ table: name, ttlSeconds: -1 }, { onTtlMismatch: 'update' })).toEqual({ table: name, ttlSeconds: -1, created: false, ttlUpdated: true });
     expect(requests(h.emu, 'UpdateTable') - before).toBe(1);
     expect((await h.client.describeTable({ tableName: name })).tableOptions?.timeToLive).toBe(-1);
   });

@@ -5,9 +5,11 @@
  * @packageDocumentation
  */
 export { TableStoreBackend } from './tablestore-backend.js';
-export type { TableStoreBackendOptions } from './tablestore-backend.js';
+export type { TableStoreBackendOptions } from './options.js';
 export { createRetryStrategy } from './retry.js';
 export type { RetryStrategy, RetryContext, RetryStrategyOptions } from './retry.js';
 export type { TableStoreColumns } from './row-layout.js';
+export { TableStoreRecords } from './records.js';
+export type { TableStoreRecordColumns } from './record-layout.js';
 export { decodeSdkError, classifyCode, ALWAYS_RETRYABLE_CODES, AMBIGUOUS_CODES } from './errors.js';
 export type { DecodedError, ErrorKind } from './errors.js';

@@ -74,6 +74,7 @@ export interface TableStoreClientLike {
   describeTable(params: { tableName: string }): Promise<SdkDescribeTableResult>;
   updateTable(params: Record<string, unknown>): Promise<unknown>;
   putRow(params: Record<string, unknown>): Promise<{ row?: SdkRow; RequestId?: string }>;
+  deleteRow(params: Record<string, unknown>): Promise<{ RequestId?: string }>;
   batchWriteRow(params: Record<string, unknown>): Promise<{ tables?: readonly SdkBatchWriteRowResult[]; RequestId?: string }>;
   getRow(params: Record<string, unknown>): Promise<{ row?: SdkRow; RequestId?: string }>;
   getRange(params: Record<string, unknown>): Promise<{
@@ -98,6 +99,9 @@ export interface SdkClientConfig {
 export interface TableStoreSdk {
   Client: new (config: SdkClientConfig) => TableStoreClientLike;
   Condition: new (rowExistenceExpectation: unknown, columnCondition: unknown) => SdkCondition;
+  /** `new SingleColumnCondition(columnName, columnValue, comparator, passIfMissing, latestVersionOnly)`. */
+  SingleColumnCondition: new (columnName: string, columnValue: unknown, comparator: unknown, passIfMissing: boolean, latestVersionOnly: boolean) => object;
+  ComparatorType: { readonly EQUAL: unknown };
   RowExistenceExpectation: { readonly IGNORE: unknown; readonly EXPECT_EXIST: unknown; readonly EXPECT_NOT_EXIST: unknown };
   ReturnType: { readonly NONE: unknown; readonly Primarykey: unknown };
   Direction: { readonly FORWARD: string; readonly BACKWARD: string };
