@@ -487,7 +487,7 @@ async function makeCtx(name: Ctx['name'], backend: TimelineBackend, writes: () =
     history: new StoreTimeline(store),
     sync,
     messenger,
-    maxMessageBytes: backend.capabilities.maxMessageBytes,
+    maxMessageBytes: store.capabilities.maxMessageBytes,
     cursors: {
       bob: (await sync.sync('bob')).cursor,
       otherTable: (await new SyncTimeline(otherInbox, { cursorSecret: CURSOR_SECRET }).sync('bob')).cursor,
