@@ -12,7 +12,7 @@ import type {
 } from './backend.js';
 import { resolveCapabilities, type ResolvedCapabilities } from './capabilities.js';
 import { describeError } from './describe.js';
-import { AbortedError, BackendError, ClosedError, TimelineError } from './errors.js';
+import { AbortedError, BackendError, ClosedError, TimelineError, WriteUncertainError } from './errors.js';
 
 /**
  * The runtime wrapper the core puts around every backend, so that no backend re-implements the
@@ -25,7 +25,8 @@ import { AbortedError, BackendError, ClosedError, TimelineError } from './errors
  *   reaching the backend;
  * - errors: anything the backend throws that is not a `TimelineError` becomes a `BackendError`
  *   with the original as `cause`;
- * - results: an `append` that answers a different number of results than rows fails every row.
+ * - results: an `append` that answers a different number of results than rows rejects with a
+ *   `WriteUncertainError` (which rows were written is unknown).
  *
  * `TimelineStore` wraps the backend it is given (a `GuardedBackend` is used as is). Wrap a custom
  * backend yourself to share the closed state: `const backend = new GuardedBackend(myBackend)`.
@@ -77,7 +78,11 @@ export class GuardedBackend implements TimelineBackend {
     const results = await this.#call('append', table, undefined, options?.signal, () => this.#inner.append(table, rows, options));
     if (!Array.isArray(results) || results.length !== rows.length) {
       const count = Array.isArray(results) ? results.length : 0;
-      throw new BackendError(`the ${this.capabilities.name} backend answered ${count} results for ${rows.length} rows`, { operation: 'append', table });
+      // Results that do not line up with the rows cannot say which row was written.
+      throw new WriteUncertainError(`the ${this.capabilities.name} backend answered ${count} results for ${rows.length} rows; whether each row was written is unknown`, {
+        operation: 'append',
+        table,
+      });
     }
     return results;
   }

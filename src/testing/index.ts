@@ -7,3 +7,4 @@
  */
 export { describeBackendContract } from './contract.js';
 export type { ContractFramework, ContractContext, BackendContractOptions } from './contract.js';
+export { PassThroughBackend } from './pass-through.js';
