@@ -162,6 +162,23 @@ describe.each(backendFactories)('SyncTimeline on $name', (factory) => {
     );
   });
 
+  it('accepts exactly one spelling of a cursor: every other last character is rejected', async () => {
+    const s = inbox();
+    const { cursor } = await s.sync('bob');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let accepted = 0;
+    for (const ch of alphabet) {
+      const variant = cursor.slice(0, -1) + ch;
+      const outcome = await s.sync('bob', { cursor: variant }).then(
+        () => 'ok',
+        (e: unknown) => (e instanceof InvalidCursorError ? 'invalid' : e),
+      );
+      if (outcome === 'ok') accepted += 1;
+      else expect(outcome).toBe('invalid');
+    }
+    expect(accepted).toBe(1);
+  });
+
   it('makes the missing secret visible: ephemeral cursors do not survive another instance', async () => {
     const store = stores<Chat, Chat>(t).inbox;
     const a = new SyncTimeline(store, { now: t.now });

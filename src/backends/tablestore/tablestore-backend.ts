@@ -339,6 +339,9 @@ export class TableStoreBackend implements TimelineBackend {
       ttlGranularitySeconds: 0,
       orderedBatches,
       rowOverheadBytes: this.#overhead,
+      // The service's TTL range: at least one day, and a 32-bit field the SDK would wrap.
+      minTtlSeconds: 86_400,
+      maxTtlSeconds: 2 ** 31 - 1,
     });
   }
 
