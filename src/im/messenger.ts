@@ -1,4 +1,5 @@
 import { TimelineError, ValidationError } from '../core/errors.js';
+import { GuardedBackend } from '../core/guarded-backend.js';
 import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
 import { fromStored } from './entries.js';
 import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
@@ -116,11 +117,12 @@ export class Messenger<T> {
     const journal = checkJournal(opts.journal, opts.store.store.table);
     let sendJournal: SendJournal | undefined;
     if (journal !== undefined) {
-      const records = opts.store.store.backend.records;
+      // Through the core's guard: the same closed, abort and error rules as the timeline calls.
+      const records = GuardedBackend.wrap(opts.store.store.backend).records;
       if (records === undefined) {
         throw new TimelineError(
           'NOT_SUPPORTED',
-          `the message store's backend (${opts.store.store.backend.capabilities.name}) has no keyed-record capability, which the send journal needs; use a backend that has it, or pass \`journal: false\` to accept that re-sends racing across processes may store twice and that a crash mid fan-out is repaired only by a re-send`,
+          `the message store's backend (${opts.store.store.backend.capabilities?.name ?? "custom"}) has no keyed-record capability, which the send journal needs; use a backend that has it, or pass \`journal: false\` to accept that re-sends racing across processes may store twice and that a crash mid fan-out is repaired only by a re-send`,
           { operation: 'Messenger' },
         );
       }
@@ -333,7 +335,7 @@ export class Messenger<T> {
   #ready(): Promise<void> {
     const spec = this.#journalSpec;
     if (spec === undefined) return Promise.resolve();
-    this.#journalReady ??= this.#store.store.backend.records!.ensureRecordTable(spec).then(
+    this.#journalReady ??= this.#send.journal!.ensureTable(spec).then(
       () => undefined,
       (error: unknown) => {
         this.#journalReady = undefined; // the next call retries

@@ -77,6 +77,11 @@ export class SendJournal {
     this.table = table;
   }
 
+  /** Creates the record table if missing (see `RecordBackend.ensureRecordTable`). */
+  async ensureTable(spec: { table: string; ttlSeconds: number }): Promise<void> {
+    await this.#records.ensureRecordTable(spec);
+  }
+
   /**
    * Claims a send: the journal record if absent, and the pending hint. One request. Resolves with
    * the claim's version, or undefined when another claim holds the record.

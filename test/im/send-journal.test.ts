@@ -2,7 +2,7 @@
 // ("processes": no shared cache), crash recovery, and its request cost.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MemoryBackend, Messenger, StoreTimeline, SyncTimeline, TimelineError, TimelineStore, type InboxMessage, type StoredMessage, type TimelineBackend } from '../../src/index.js';
+import { MemoryBackend, Messenger, resolveCapabilities, StoreTimeline, SyncTimeline, TimelineError, TimelineStore, type InboxMessage, type StoredMessage, type TimelineBackend } from '../../src/index.js';
 import { backendFactories, uniqueTable, type TestBackend } from './backends.js';
 import { all, SECRET, WEEK_SECONDS, type Chat } from './fixtures.js';
 
@@ -85,7 +85,7 @@ describe.each(backendFactories)('send journal on $name', (factory) => {
       const before = p.calls;
       const sent = await m.send({ conversationId: `g:${n}`, senderId: 'sender', recipients: members(n), message: { text: 'x' }, messageId: `m-${n}` });
       expect(sent.fanOut.failed).toEqual([]);
-      const batchRows = t.backend.capabilities.maxBatchRows;
+      const batchRows = resolveCapabilities(t.backend).maxBatchRows;
       expect(p.calls - before, `N = ${n}`).toBe(3 + Math.ceil((n + 1) / batchRows));
     }
   });
@@ -157,7 +157,7 @@ describe.each(backendFactories)('send journal on $name', (factory) => {
     const base = probe.calls;
     await probeMessenger.send({ conversationId: 'g:probe', senderId: 'sender', recipients, message: { text: 'p' }, messageId: 'p' });
     const points = probe.calls - base;
-    expect(points).toBe(3 + Math.ceil(targets.length / t.backend.capabilities.maxBatchRows));
+    expect(points).toBe(3 + Math.ceil(targets.length / resolveCapabilities(t.backend).maxBatchRows));
     for (let k = 1; k <= points; k++) {
       const { open, historyStore, inboxStore } = tables();
       const victim = new Process(t.backend);

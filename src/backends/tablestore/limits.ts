@@ -37,5 +37,8 @@ export function tableStoreCapabilities(orderedBatches: boolean, rowOverheadBytes
     ttlGranularitySeconds: 0,
     orderedBatches,
     rowOverheadBytes,
+    // The service's TTL range: at least one day, and a 32-bit field the SDK would wrap.
+    minTtlSeconds: 86_400,
+    maxTtlSeconds: 2 ** 31 - 1,
   });
 }
