@@ -2,9 +2,8 @@
 // emulator in yet another process (the CLI), race each other with the same message ids, and get
 // killed with SIGKILL mid-send; recovery runs from the test process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TimelineStore, type InboxMessage, type StoredMessage } from '../../src/index.js';
@@ -15,7 +14,10 @@ interface Chat {
   text: string;
 }
 
-const root = mkdtempSync(path.join(tmpdir(), 'journal-mp-'));
+// Inside the project, so that the bundles find the `tablestore` SDK in its node_modules (a dynamic
+// import() ignores NODE_PATH).
+mkdirSync(path.join(process.cwd(), 'node_modules', '.cache'), { recursive: true });
+const root = mkdtempSync(path.join(process.cwd(), 'node_modules', '.cache', 'journal-mp-'));
 const workerBundle = path.join(root, 'journal-worker.cjs');
 const emulatorBundle = path.join(root, 'emulator-cli.cjs');
 let emulator: ChildProcess | undefined;
@@ -77,7 +79,7 @@ afterAll(async () => {
 });
 
 const worker = (args: string[]): ChildProcess =>
-  spawn(process.execPath, [workerBundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_PATH: path.join(process.cwd(), 'node_modules') } });
+  spawn(process.execPath, [workerBundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
 
 // Reads a whole timeline of a test's tables through a backend of the test process.
 async function timeline<M>(prefix: string, table: 'store' | 'sync', id: string): Promise<{ messageId?: string; message: M }[]> {
