@@ -2,6 +2,7 @@
 import { TimelineError, ValidationError } from '../core/errors.js';
 import type { Timeline } from '../core/timeline.js';
 import type { TimelineEntry } from '../core/types.js';
+import { describeError } from '../core/describe.js';
 import { checkPositiveInteger, checkTimelineId, describeValue, MAX_SEQ } from '../core/validate.js';
 
 /** Default number of newest entries searched for a message id before writing it again. */
@@ -64,8 +65,7 @@ export function after(seq: bigint | undefined): bigint | undefined | null {
 /** Converts anything thrown into a {@link TimelineError}, keeping ours as they are. */
 export function toTimelineError(error: unknown, operation: string, timelineId?: string): TimelineError {
   if (error instanceof TimelineError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new TimelineError('BACKEND', `${operation} failed: ${message}`, { cause: error, operation, timelineId });
+  return new TimelineError('BACKEND', `${operation} failed: ${describeError(error)}`, { cause: error, operation, timelineId });
 }
 
 /**
