@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import createDebug from 'debug';
 import type { AppendRow, AppendRowResult, StoredRow, TableDescription, TimelineBackend, TtlMismatchPolicy } from './backend.js';
 import { splitIntoChunks } from './batches.js';
-import type { ResolvedCapabilities } from './capabilities.js';
+import { checkCapabilities, type ResolvedCapabilities } from './capabilities.js';
 import { jsonCodec } from './codec.js';
 import { describeError, describeValue } from './describe.js';
 import { AbortedError, ClosedError, TimelineError, ValidationError, type RowOutcome } from './errors.js';
@@ -129,6 +129,7 @@ export class TimelineStore<T = unknown> {
     this.backend = backend;
     this.#backend = GuardedBackend.wrap(backend);
     const limits = this.#backend.capabilities;
+    checkCapabilities(limits, 'options.backend.capabilities');
     this.table = checkTableName(opts.table, 'options.table', limits.tableNamePattern, limits.name);
     this.ttlSeconds = checkTtlSeconds(opts.ttlSeconds, 'options.ttlSeconds', { min: limits.minTtlSeconds, max: limits.maxTtlSeconds, backend: limits.name });
     const codec = opts.codec === undefined ? jsonCodec<T>() : opts.codec;
