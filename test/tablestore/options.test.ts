@@ -39,6 +39,8 @@ describe('TableStoreBackend options', () => {
       ttlGranularitySeconds: 0,
       orderedBatches: false,
       rowOverheadBytes: expect.any(Number) as number,
+      minTtlSeconds: 86_400,
+      maxTtlSeconds: 2 ** 31 - 1,
     });
     expect(Object.isFrozen(backend.capabilities)).toBe(true);
     expect(new TableStoreBackend({ ...connection, orderedBatches: true }).capabilities.orderedBatches).toBe(true);
