@@ -38,6 +38,9 @@ const operations: [string, () => Promise<unknown>][] = [
   ['ensureTable', () => backend.ensureTable({ table: 't', ttlSeconds: -1 })],
   ['get', () => backend.get('t', 'tl', 1n)],
   ['scan', () => backend.scan('t', { timelineId: 'tl', direction: 'forward', limit: 10 })],
+  ['ensureRecordTable', () => backend.records.ensureRecordTable({ table: 'r', ttlSeconds: -1 })],
+  ['getRecord', () => backend.records.getRecord('r', 'p', 'k')],
+  ['scanRecords', () => backend.records.scanRecords('r', { partition: 'p', limit: 10 })],
 ];
 
 describe('an unreachable endpoint', () => {
@@ -69,6 +72,20 @@ describe('an unreachable endpoint', () => {
     }
     const [single] = await backend.append('t', [{ timelineId: 'a', payload: new Uint8Array([1]) }]);
     expect(single?.ok === false && single.error.message).toContain('running there?');
+    expect(consulted).toBe(0);
+  });
+
+  it('writeRecords gives every write the unreachable error, without retrying', async () => {
+    consulted = 0;
+    for (const count of [1, 3]) {
+      const writes = Array.from({ length: count }, (_, i) => ({ type: 'put' as const, partition: 'p', key: `k${i}`, value: new Uint8Array([i]), version: 'v' }));
+      const results = await backend.records.writeRecords('r', writes);
+      expect(results).toHaveLength(count);
+      for (const result of results) {
+        expect(result).toMatchObject({ ok: false, conflict: false });
+        expect((result as { error: Error }).error.message).toContain(`cannot connect to ${endpoint}`);
+      }
+    }
     expect(consulted).toBe(0);
   });
 });
