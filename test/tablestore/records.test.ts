@@ -58,7 +58,7 @@ describe('record tables', () => {
     const row = await h.client.getRow({ tableName: other, primaryKey: [{ user_id: 'u' }, { conv_id: 'c' }], maxVersions: 1 });
     expect(row.row?.attributes?.map((a) => a.columnName).sort()).toEqual(['body', 'ver']);
     // The default layout does not fit that table.
-    await expect(h.backend.records.ensureRecordTable({ table: other, ttlSeconds: -1 })).rejects.toThrow(/a record table needs \(partition STRING, key STRING\)/);
+    await expect(h.backend.records.ensureRecordTable({ table: other, ttlSeconds: -1 })).rejects.toThrow(/a record table needs \(partition STRING, key STRING\).*`recordColumns` option/);
   });
 
   it('rejects a timeline table, and never changes a TTL unless onTtlMismatch is "update"', async () => {

@@ -73,6 +73,7 @@ export function resolveRecordColumns(columns: TableStoreRecordColumns | undefine
 export function recordTableLayout(columns: ResolvedRecordColumns): TableLayout {
   return {
     kind: 'a record table',
+    option: 'recordColumns',
     primaryKey: [
       { name: columns.partition, type: 'STRING' },
       { name: columns.key, type: 'STRING' },
