@@ -108,3 +108,42 @@ describe('a server that was reachable', () => {
     expect(requests(h.emu, 'GetRange') - before).toBe(3);
   });
 });
+
+describe('a refused connection after the server answered (a restart)', () => {
+  it('is retried under the strategy like any retryable error; refused on the first attempt, it is not', async () => {
+    const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8800'), { code: 'NetworkingError' });
+    // The SDK's shape of a service error: the HTTP status as `code`, the protobuf body as text.
+    const busy = (): Error => Object.assign(new Error('\n\rOTSServerBusy\u0012\u000bServer busy requestId:r-1'), { code: 503 });
+    const script: (() => Promise<unknown>)[] = [];
+    let calls = 0;
+    const unused = (): Promise<never> => Promise.reject(new Error('not expected'));
+    const client = {
+      createTable: unused,
+      describeTable: unused,
+      updateTable: unused,
+      putRow: unused,
+      getRow: unused,
+      batchWriteRow: unused,
+      getRange: () => {
+        calls++;
+        const next = script.shift();
+        return next === undefined ? Promise.reject(new Error('script exhausted')) : next();
+      },
+    };
+    let asked = 0;
+    const b = new TableStoreBackend({ client, retryStrategy: ({ attempt }) => (asked++, attempt < 10 ? 0 : null) });
+    const page = { timelineId: 'tl', direction: 'forward' as const, limit: 10 };
+
+    script.push(() => Promise.reject(busy()), () => Promise.reject(refused()), () => Promise.resolve({ rows: [] }));
+    expect(await b.scan('t', page)).toEqual({ rows: [] });
+    expect([calls, asked]).toEqual([3, 2]);
+
+    calls = 0;
+    asked = 0;
+    script.push(() => Promise.reject(refused()), () => Promise.resolve({ rows: [] }));
+    const error = await b.scan('t', page).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/cannot connect to .*running there\?/);
+    expect([calls, asked]).toEqual([1, 0]);
+    await b.close();
+  });
+});

@@ -18,8 +18,11 @@ export class SdkFailure extends Error {
   }
 }
 
-/** Errors of requests that never reached the server (connection refused, unknown host). */
-const notSentErrors = new WeakSet<BackendError>();
+/** Errors of requests that could not connect because nothing listens there (refused, unknown host). */
+const unreachableErrors = new WeakSet<BackendError>();
+// A misconfiguration or a server that is down. Other connect failures (EAI_AGAIN, ENETUNREACH, …)
+// can be transient network trouble and are retried under the strategy like any retryable error.
+const NOTHING_THERE = /\b(ECONNREFUSED|ENOTFOUND)\b/;
 
 /**
  * Calls the SDK, turning its rejection into an {@link SdkFailure}, and notes on `ctx` whether the
@@ -107,7 +110,7 @@ export function backendError(ctx: OperationContext, decoded: DecodedError, cause
     ...(decoded.status === undefined ? {} : { status: decoded.status }),
     ...(decoded.requestId === undefined ? {} : { requestId: decoded.requestId }),
   });
-  if (decoded.notSent) notSentErrors.add(error);
+  if (decoded.notSent && NOTHING_THERE.test(decoded.message)) unreachableErrors.add(error);
   return error;
 }
 
@@ -144,7 +147,7 @@ export function exhausted(ctx: OperationContext, error: BackendError, attempts: 
  * the endpoint; undefined when the failure is an ordinary retryable one.
  */
 export function unreachableError(rt: Runtime, ctx: OperationContext, error: BackendError): BackendError | undefined {
-  if (ctx.reached === true || !notSentErrors.has(error)) return undefined;
+  if (ctx.reached === true || !unreachableErrors.has(error)) return undefined;
   const detail = error.cause instanceof Error ? error.cause.message : error.message;
   return new BackendError(
     `${ctx.operation} on table ${ctx.table} failed: cannot connect to ${rt.endpoint} (${detail}). ` +
