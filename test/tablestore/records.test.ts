@@ -95,6 +95,17 @@ describe('record writes: one request per call', () => {
     expect(batch.counts).toEqual({ PutRow: 0, DeleteRow: 0, BatchWriteRow: 1 });
   });
 
+  it('splits a batch only past the 4 MB request limit', async () => {
+    const t = await recordTable();
+    const big = (key: string): RecordWrite => ({ type: 'put', partition: 'p', key, value: new Uint8Array(1_500_000).fill(key.charCodeAt(0)), version: key });
+    const { value, counts } = await counting(WRITE_APIS, () => h.backend.records.writeRecords(t, [big('a'), big('b'), big('c')]));
+    expect(value).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    // 3 MB in the first request; the third record alone in a second one.
+    expect(counts).toEqual({ PutRow: 1, DeleteRow: 0, BatchWriteRow: 1 });
+    const c = await h.backend.records.getRecord(t, 'p', 'c');
+    expect([c?.value.byteLength, c?.value[0]]).toEqual([1_500_000, 'c'.charCodeAt(0)]);
+  });
+
   it('reads are one GetRow and one GetRange per call', async () => {
     const t = await recordTable();
     await h.backend.records.writeRecords(t, [put('p', 'a', 'x', 'v1'), put('p', 'b', 'y', 'v2')]);
