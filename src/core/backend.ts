@@ -2,9 +2,13 @@ import type { TimelineError } from './errors.js';
 import type { RecordBackend } from './records.js';
 import type { ScanDirection, Seq } from './types.js';
 
+// The backend interface and the types it exchanges. Helpers live elsewhere (batches.ts, utf8.ts).
+
 /**
- * What a backend can do, declared once so that {@link TimelineStore} validates and splits in one
- * place instead of every backend re-implementing it.
+ * What a backend can do and the service limits it enforces, declared once so that
+ * {@link TimelineStore} validates and splits in one place instead of every backend re-implementing
+ * it. A backend declares only what differs from the defaults (`DEFAULT_CAPABILITIES`): its
+ * `capabilities` member is a `Partial<BackendCapabilities>`, and the core reads the resolved values.
  */
 export interface BackendCapabilities {
   /** A short name for messages and logs, e.g. `'memory'` or `'tablestore'`. */
@@ -13,7 +17,7 @@ export interface BackendCapabilities {
   readonly maxBatchRows: number;
   /**
    * Most bytes one {@link TimelineBackend.append} call accepts, counted as
-   * {@link estimateRowBytes} (TableStore: 4 MB per request, minus headroom).
+   * `estimateRowBytes` (TableStore: 4 MB per request, minus headroom).
    */
   readonly maxBatchBytes: number;
   /** Most bytes of one encoded message (TableStore: 2 MB per attribute value). */
@@ -30,8 +34,18 @@ export interface BackendCapabilities {
    * input order. When false, {@link TimelineStore} keeps `appendMany`'s order by other means.
    */
   readonly orderedBatches: boolean;
-  /** Fixed per-row overhead, in bytes, added by {@link estimateRowBytes}. */
+  /** Fixed per-row overhead, in bytes, added by `estimateRowBytes`. */
   readonly rowOverheadBytes: number;
+  /** Smallest TTL in seconds other than -1 (forever) the backend accepts (TableStore: 86400). */
+  readonly minTtlSeconds?: number;
+  /** Largest TTL in seconds the backend accepts (TableStore: 2^31-1, its 32-bit field). */
+  readonly maxTtlSeconds?: number;
+  /**
+   * Table names the backend accepts. Default: an identifier (a letter or underscore, then letters,
+   * digits or underscores, at most 255 characters), which is TableStore's rule and also safe to
+   * place in SQL unquoted.
+   */
+  readonly tableNamePattern?: RegExp;
 }
 
 /** A table as a backend sees it. */
@@ -48,9 +62,10 @@ export type TtlMismatchPolicy = 'update' | 'error';
 /** Options of {@link TimelineBackend.ensureTable}. */
 export interface EnsureTableOptions {
   /**
-   * What to do when the table exists with another TTL: `'update'` changes it, `'error'` rejects
-   * with a `TableIncompatibleError` that states both values.
-   * @default 'update'
+   * What to do when the table exists with another TTL: `'error'` rejects with a
+   * `TableIncompatibleError` that states both values and leaves the table alone; `'update'`
+   * changes the table's TTL (which may delete data, or keep it forever) and must be asked for.
+   * @default 'error'
    */
   readonly onTtlMismatch?: TtlMismatchPolicy;
   /** Stops the call before it is sent. */
@@ -149,12 +164,13 @@ export interface ScanPage {
  * `describeBackendContract` from `tablestore-timeline/testing`.
  *
  * Implementations must: assign seqs that strictly increase per timeline; keep timelines of
- * different ids and tables isolated; hide entries older than the table's TTL; make `close()`
- * idempotent and reject every later call with a `ClosedError`.
+ * different ids and tables isolated; hide entries older than the table's TTL. Closed and aborted
+ * checks need not be written: wrap the backend in a `GuardedBackend` (or extend it), which rejects
+ * calls after `close()` with a `ClosedError` and calls with a fired signal with an `AbortedError`.
  */
 export interface TimelineBackend {
-  /** What this backend can do. */
-  readonly capabilities: BackendCapabilities;
+  /** What this backend can do; omitted fields (or all of it) take `DEFAULT_CAPABILITIES`. */
+  readonly capabilities?: Partial<BackendCapabilities>;
   /** Create the table if missing; verify its layout; reconcile its TTL. */
   ensureTable(spec: TableSpec, options?: EnsureTableOptions): Promise<TableDescription>;
   /**
@@ -176,40 +192,8 @@ export interface TimelineBackend {
   readonly records?: RecordBackend;
 }
 
-const utf8 = new TextEncoder();
 
-/** UTF-8 byte length of a string. */
-export function utf8Length(value: string): number {
-  // Fast path: ASCII strings are the common case for ids.
-  // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(value) ? value.length : utf8.encode(value).length;
-}
-
-/** Bytes a row counts for against a backend's `maxBatchBytes`. */
-export function estimateRowBytes(row: AppendRow, capabilities: BackendCapabilities): number {
-  return (
-    capabilities.rowOverheadBytes +
-    row.payload.byteLength +
-    utf8Length(row.timelineId) +
-    (row.messageId === undefined ? 0 : utf8Length(row.messageId))
-  );
-}
-
-/** Splits row indexes into chunks of at most `maxBatchRows` rows and `maxBatchBytes` bytes. */
-export function splitIntoChunks(rows: readonly AppendRow[], capabilities: BackendCapabilities): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  rows.forEach((row, index) => {
-    const size = estimateRowBytes(row, capabilities);
-    if (current.length > 0 && (current.length >= capabilities.maxBatchRows || bytes + size > capabilities.maxBatchBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(index);
-    bytes += size;
-  });
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
+// Transitional re-exports: the TableStore backend imports these from here until it moves to
+// utf8.ts and batches.ts. Not part of the interface.
+export { utf8Length } from './utf8.js';
+export { estimateRowBytes, splitIntoChunks } from './batches.js';

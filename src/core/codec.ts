@@ -2,6 +2,9 @@ import type { Codec } from './types.js';
 
 const BIGINT_TAG = '$bigint';
 const ESCAPE_TAG = '$escape';
+// JSON writes -0 as 0; the codec writes {"$number":"-0"} instead, so that it comes back as -0.
+const NUMBER_TAG = '$number';
+const NEGATIVE_ZERO = '-0';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const OBJECT_PROTOTYPE = Object.prototype;
@@ -12,7 +15,7 @@ const MAX_FAST_DEPTH = 64;
 // per message costs more than encoding a ~100-byte message (allocation and GC tracking).
 const SLAB_BYTES = 16 * 1024;
 const MAX_SLAB_CHARS = Math.floor(SLAB_BYTES / 8);
-let slab = new Uint8Array(0);
+let slab: WritableSlab = new Uint8Array(0);
 let slabBuffer = slab.buffer;
 let slabOffset = 0;
 
@@ -32,11 +35,19 @@ export class CodecValueError extends TypeError {
 
 function isTagObject(value: Record<string, unknown>): boolean {
   const keys = Object.keys(value);
-  return keys.length === 1 && (keys[0] === BIGINT_TAG || keys[0] === ESCAPE_TAG);
+  return keys.length === 1 && (keys[0] === BIGINT_TAG || keys[0] === ESCAPE_TAG || keys[0] === NUMBER_TAG);
+}
+
+// Sets an own property, even one named `__proto__`, which plain assignment would turn into a
+// prototype change (and the key would be lost).
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 // Converts a message into a JSON-safe tree, refusing anything JSON would silently change
-// (NaN becoming null, a Map becoming {}, a Date becoming a string, a cycle overflowing the stack).
+// (NaN becoming null, a Map becoming {}, a Date becoming a string, an array hole becoming null, a
+// cycle overflowing the stack) and tagging what JSON cannot write (bigint, -0).
 function toJsonTree(value: unknown, path: string, seen: Set<object>): unknown {
   switch (typeof value) {
     case 'string':
@@ -44,7 +55,7 @@ function toJsonTree(value: unknown, path: string, seen: Set<object>): unknown {
       return value;
     case 'number':
       if (!Number.isFinite(value)) throw new CodecValueError(path, `the number ${value}`);
-      return value;
+      return value === 0 && 1 / value < 0 ? { [NUMBER_TAG]: NEGATIVE_ZERO } : value;
     case 'bigint':
       return { [BIGINT_TAG]: value.toString() };
     case 'undefined':
@@ -60,7 +71,12 @@ function toJsonTree(value: unknown, path: string, seen: Set<object>): unknown {
   seen.add(object);
   try {
     if (Array.isArray(object)) {
-      return object.map((item, index) => toJsonTree(item, `${path}[${index}]`, seen));
+      const items: unknown[] = [];
+      for (let index = 0; index < object.length; index++) {
+        if (!(index in object)) throw new CodecValueError(`${path}[${index}]`, 'an array hole (JSON would write null)');
+        items.push(toJsonTree(object[index], `${path}[${index}]`, seen));
+      }
+      return items;
     }
     const proto = Object.getPrototypeOf(object) as unknown;
     if (proto !== Object.prototype && proto !== null) {
@@ -71,7 +87,7 @@ function toJsonTree(value: unknown, path: string, seen: Set<object>): unknown {
     for (const [key, item] of Object.entries(object)) {
       // An absent property and an undefined one read the same after decoding; dropping it is exact.
       if (item === undefined) continue;
-      out[key] = toJsonTree(item, `${path}.${key}`, seen);
+      setOwn(out, key, toJsonTree(item, `${path}.${key}`, seen));
     }
     // A user object that looks like one of our tags is wrapped so that decoding restores it as is.
     return isTagObject(out) ? { [ESCAPE_TAG]: out } : out;
@@ -85,6 +101,12 @@ function fromJsonTree(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromJsonTree);
   const record = value as Record<string, unknown>;
   if (isTagObject(record)) {
+    if (NUMBER_TAG in record) {
+      // Only the codec's own tag means -0; anything else is a user object written before the tag
+      // existed (when it was not escaped), kept as it is.
+      if (record[NUMBER_TAG] === NEGATIVE_ZERO) return -0;
+      return { [NUMBER_TAG]: fromJsonTree(record[NUMBER_TAG]) };
+    }
     if (BIGINT_TAG in record) {
       const digits = record[BIGINT_TAG];
       if (typeof digits !== 'string' || !/^-?\d+$/.test(digits)) throw new TypeError(`malformed ${BIGINT_TAG} value`);
@@ -94,19 +116,22 @@ function fromJsonTree(value: unknown): unknown {
     if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) throw new TypeError(`malformed ${ESCAPE_TAG} value`);
     // The escaped object is a tag lookalike whose own values still need decoding.
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(inner)) out[key] = fromJsonTree(item);
+    for (const [key, item] of Object.entries(inner)) setOwn(out, key, fromJsonTree(item));
     return out;
   }
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(record)) out[key] = fromJsonTree(item);
+  for (const [key, item] of Object.entries(record)) setOwn(out, key, fromJsonTree(item));
   return out;
 }
 
 /**
- * The default codec: UTF-8 JSON that also round-trips `bigint` exactly. Accepts plain objects,
- * arrays, strings, finite numbers, booleans, `null` and `bigint`; rejects with a
- * {@link CodecValueError} anything JSON would silently alter (`NaN`, `Infinity`, `undefined` in an
- * array, functions, symbols, class instances such as `Date` or `Map`, circular references).
+ * The default codec: UTF-8 JSON that also round-trips `bigint`, `-0` and own `__proto__` keys
+ * exactly. Accepts plain (or null-prototype) objects, arrays, strings, finite numbers, booleans,
+ * `null` and `bigint`; rejects with a {@link CodecValueError} naming the path anything JSON would
+ * silently alter (`NaN`, `Infinity`, `undefined` in an array, array holes, functions, symbols,
+ * class instances such as `Date` or `Map`, circular references). Object properties whose value is
+ * `undefined` are left out: they read the same after decoding. Decoded objects have
+ * `Object.prototype`.
  *
  * Like Node's small Buffers, the bytes of a small message may be a view into a larger
  * `ArrayBuffer` shared with other encoded messages: use `byteOffset` and `byteLength` when
@@ -135,8 +160,8 @@ export function jsonCodec<T>(): Codec<T> {
 }
 
 // True when JSON.stringify(value) is exactly what the exact path (toJsonTree) would produce:
-// only finite numbers, strings, booleans, null, plain arrays without undefined or holes, plain
-// objects without `$`-prefixed or `__proto__` keys, at most MAX_FAST_DEPTH deep. Anything else,
+// only finite numbers other than -0, strings, booleans, null, plain arrays without undefined or
+// holes, plain objects without `$`-prefixed or `__proto__` keys, at most MAX_FAST_DEPTH deep. Anything else,
 // including every value the codec rejects, goes through toJsonTree, which converts or throws.
 function isPlainJson(value: unknown, depth: number): boolean {
   switch (typeof value) {
@@ -144,7 +169,7 @@ function isPlainJson(value: unknown, depth: number): boolean {
     case 'boolean':
       return true;
     case 'number':
-      return Number.isFinite(value);
+      return Number.isFinite(value) && !(value === 0 && 1 / value < 0);
     case 'object':
       break;
     default:
@@ -179,10 +204,13 @@ function mayNeedTree(json: string): boolean {
   return json.indexOf('$') !== -1 || json.indexOf('\\') !== -1 || json.indexOf('__proto__') !== -1;
 }
 
-// Node's Buffer can write UTF-8 into any Uint8Array at an offset without allocating (unlike
-// `encodeInto`, which needs a subarray and returns an object); elsewhere TextEncoder does it.
-type Utf8Write = (this: Uint8Array, text: string, offset: number) => number;
-const utf8Write = (globalThis as { Buffer?: { prototype: { utf8Write?: Utf8Write } } }).Buffer?.prototype.utf8Write;
+// On Node the slab is a Buffer, whose documented `write(text, offset)` encodes UTF-8 in place
+// without allocating (unlike `encodeInto`, which needs a subarray and returns an object);
+// elsewhere TextEncoder does it.
+interface WritableSlab extends Uint8Array {
+  write?(text: string, offset: number): number;
+}
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(size: number): WritableSlab } }).Buffer;
 
 // UTF-8 bytes of `text`. Small results are views into a shared slab (never reused, so no view is
 // ever overwritten); large ones get their own buffer.
@@ -190,12 +218,12 @@ function utf8Encode(text: string): Uint8Array {
   if (text.length > MAX_SLAB_CHARS) return encoder.encode(text);
   // At most 3 bytes per UTF-16 code unit, so the whole text fits.
   if (slabOffset + text.length * 3 > slab.length) {
-    slab = new Uint8Array(SLAB_BYTES);
+    slab = NodeBuffer === undefined ? new Uint8Array(SLAB_BYTES) : NodeBuffer.allocUnsafeSlow(SLAB_BYTES);
     slabBuffer = slab.buffer;
     slabOffset = 0;
   }
-  const written = typeof utf8Write === 'function' ? utf8Write.call(slab, text, slabOffset) : encoder.encodeInto(text, slab.subarray(slabOffset)).written;
-  const bytes = new Uint8Array(slabBuffer, slabOffset, written);
+  const written = slab.write === undefined ? encoder.encodeInto(text, slab.subarray(slabOffset)).written : slab.write(text, slabOffset);
+  const bytes = new Uint8Array(slabBuffer, slab.byteOffset + slabOffset, written);
   slabOffset += written;
   return bytes;
 }

@@ -23,6 +23,8 @@
  * - `INVALID_CURSOR`: a sync cursor is malformed, tampered with, or belongs to someone else.
  * - `NOT_SUPPORTED`: the backend cannot perform the operation.
  * - `MISSING_DEPENDENCY`: an optional peer dependency (e.g. `tablestore`) is not installed.
+ * - `SEND_IN_PROGRESS`: another caller is sending the same message right now (the send journal);
+ *   retryable: a later re-send gets its result.
  */
 export type TimelineErrorCode =
   | 'INVALID_ARGUMENT'
@@ -36,7 +38,8 @@ export type TimelineErrorCode =
   | 'PARTIAL_WRITE'
   | 'INVALID_CURSOR'
   | 'NOT_SUPPORTED'
-  | 'MISSING_DEPENDENCY';
+  | 'MISSING_DEPENDENCY'
+  | 'SEND_IN_PROGRESS';
 
 /** Context attached to every {@link TimelineError}. */
 export interface TimelineErrorOptions {

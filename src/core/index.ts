@@ -1,4 +1,4 @@
-export type { Seq, TimelineEntry, ScanDirection, ScanOptions, AppendOptions, AppendInput, Codec } from './types.js';
+export type { Seq, TimelineEntry, ScanDirection, ScanOptions, AppendOptions, Codec } from './types.js';
 export type {
   BackendCapabilities,
   TableSpec,
@@ -28,7 +28,17 @@ export type {
   RecordScanRequest,
   RecordScanPage,
 } from './records.js';
-export { estimateRowBytes, splitIntoChunks, utf8Length } from './backend.js';
+
+export { estimateRowBytes, splitIntoChunks, batchBounds } from './batches.js';
+export type { BatchLimits } from './batches.js';
+export { utf8Length, isWellFormed } from './utf8.js';
+export { DEFAULT_CAPABILITIES, resolveCapabilities } from './capabilities.js';
+export type { ResolvedCapabilities } from './capabilities.js';
+export { GuardedBackend } from './guarded-backend.js';
+export { BoundedMap } from './bounded-map.js';
+export type { BoundedMapOptions } from './bounded-map.js';
+export { checkSeq } from './validate.js';
+export { bigintReplacer, parseSeq } from './wire.js';
 export {
   TimelineError,
   ValidationError,
@@ -47,4 +57,4 @@ export { TimelineStore } from './timeline-store.js';
 export type { TimelineStoreOptions, BatchItem, AppendBatchOptions } from './timeline-store.js';
 export { Timeline } from './timeline.js';
 export type { AppendManyOptions } from './timeline.js';
-export { MAX_SEQ, MAX_TIMELINE_ID_BYTES, MAX_MESSAGE_ID_BYTES, MIN_TTL_SECONDS } from './validate.js';
+export { MAX_SEQ, MAX_TIMELINE_ID_BYTES, MAX_MESSAGE_ID_BYTES, MIN_TTL_SECONDS, MAX_TTL_SECONDS } from './validate.js';

@@ -1,19 +1,16 @@
 import pLimit from 'p-limit';
 import createDebug from 'debug';
-import type {
-  AppendRow,
-  AppendRowResult,
-  BackendCapabilities,
-  StoredRow,
-  TableDescription,
-  TimelineBackend,
-  TtlMismatchPolicy,
-} from './backend.js';
-import { splitIntoChunks } from './backend.js';
+import type { AppendRow, AppendRowResult, StoredRow, TableDescription, TimelineBackend, TtlMismatchPolicy } from './backend.js';
+import { splitIntoChunks } from './batches.js';
+import type { ResolvedCapabilities } from './capabilities.js';
 import { jsonCodec } from './codec.js';
+import { describeError, describeValue } from './describe.js';
 import { AbortedError, ClosedError, TimelineError, ValidationError, type RowOutcome } from './errors.js';
+import { GuardedBackend } from './guarded-backend.js';
+import type { StoreContext } from './store-context.js';
 import type { Codec, TimelineEntry } from './types.js';
 import { Timeline } from './timeline.js';
+import { isWellFormed } from './utf8.js';
 import {
   checkMessageId,
   checkOptionalPositiveInteger,
@@ -38,8 +35,9 @@ export interface TimelineStoreOptions<T> {
   /** Table name: letters, digits and underscores, not starting with a digit. */
   table: string;
   /**
-   * Entries older than this many seconds expire. -1 or omitted keeps them forever; otherwise at
-   * least 86400 (TableStore's rule, enforced on every backend).
+   * Entries older than this many seconds expire. -1 or omitted keeps them forever; otherwise
+   * within the backend's declared `minTtlSeconds` and `maxTtlSeconds` (TableStore and the memory
+   * backend: at least 86400).
    * @default -1
    */
   ttlSeconds?: number;
@@ -49,9 +47,11 @@ export interface TimelineStoreOptions<T> {
    */
   codec?: Codec<T>;
   /**
-   * What `init()` does when the table exists with another TTL: `'update'` changes it, `'error'`
-   * rejects with a `TableIncompatibleError`.
-   * @default 'update'
+   * What `init()` (explicit or lazy) does when the table exists with another TTL: `'error'`
+   * rejects with a `TableIncompatibleError` that states both TTLs and leaves the table alone;
+   * `'update'` changes the table's TTL to this store's. A shorter TTL makes the service delete
+   * older entries, so the change happens only when asked for.
+   * @default 'error'
    */
   onTtlMismatch?: TtlMismatchPolicy;
   /**
@@ -79,18 +79,6 @@ export interface AppendBatchOptions {
   signal?: AbortSignal;
 }
 
-/** Internal context a {@link Timeline} uses to reach its store. Not part of the public API. */
-export interface StoreContext<T> {
-  readonly table: string;
-  readonly backend: TimelineBackend;
-  readonly capabilities: BackendCapabilities;
-  ready(operation: string): Promise<void>;
-  /** `parameter` names the message in errors; with an `index`, it is `${parameter}[${index}]`. */
-  encode(message: T, parameter: string, timelineId: string, index: number | undefined): Uint8Array;
-  decode(row: StoredRow): TimelineEntry<T>;
-  wrapError(error: unknown, operation: string, timelineId?: string): TimelineError;
-}
-
 /**
  * A table of timelines on one backend: the one place that validates input, encodes messages and
  * splits writes by the backend's declared limits.
@@ -115,8 +103,9 @@ export class TimelineStore<T = unknown> {
   readonly table: string;
   /** TTL in seconds, -1 for forever. */
   readonly ttlSeconds: number;
-  /** The backend this store writes to. */
+  /** The backend this store writes to, as it was given. */
   readonly backend: TimelineBackend;
+  readonly #backend: GuardedBackend;
   readonly #codec: Codec<T>;
   readonly #onTtlMismatch: TtlMismatchPolicy;
   readonly #writeConcurrency: number;
@@ -127,35 +116,39 @@ export class TimelineStore<T = unknown> {
   constructor(options: TimelineStoreOptions<T>) {
     const opts = checkOptionsObject(options, 'options') as Partial<TimelineStoreOptions<T>>;
     const backend = opts.backend;
-    if (
-      backend === null ||
-      typeof backend !== 'object' ||
-      typeof backend.append !== 'function' ||
-      typeof backend.scan !== 'function' ||
-      typeof backend.capabilities !== 'object'
-    ) {
-      throw new ValidationError('options.backend', 'Expected `options.backend` to be a TimelineBackend (e.g. `new MemoryBackend()`)');
+    if (backend === null || typeof backend !== 'object' || METHODS.some((name) => typeof backend[name] !== 'function')) {
+      throw new ValidationError(
+        'options.backend',
+        `Expected \`options.backend\` to be a TimelineBackend with ${METHODS.join(', ')} methods (e.g. \`new MemoryBackend()\`), got ${describeValue(backend)}`,
+      );
+    }
+    const declared: unknown = backend.capabilities;
+    if (declared !== undefined && (declared === null || typeof declared !== 'object')) {
+      throw new ValidationError('options.backend', `Expected \`options.backend.capabilities\` to be an object or undefined, got ${describeValue(declared)}`);
     }
     this.backend = backend;
-    this.table = checkTableName(opts.table, 'options.table');
-    this.ttlSeconds = checkTtlSeconds(opts.ttlSeconds, 'options.ttlSeconds');
+    this.#backend = GuardedBackend.wrap(backend);
+    const limits = this.#backend.capabilities;
+    this.table = checkTableName(opts.table, 'options.table', limits.tableNamePattern, limits.name);
+    this.ttlSeconds = checkTtlSeconds(opts.ttlSeconds, 'options.ttlSeconds', { min: limits.minTtlSeconds, max: limits.maxTtlSeconds, backend: limits.name });
     const codec = opts.codec === undefined ? jsonCodec<T>() : opts.codec;
     if (codec === null || typeof codec !== 'object' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
       throw new ValidationError('options.codec', 'Expected `options.codec` to have `encode` and `decode` functions');
     }
     this.#codec = codec;
-    const policy = opts.onTtlMismatch === undefined ? 'update' : opts.onTtlMismatch;
+    const policy: unknown = opts.onTtlMismatch === undefined ? 'error' : opts.onTtlMismatch;
     if (policy !== 'update' && policy !== 'error') {
-      throw new ValidationError('options.onTtlMismatch', `Expected \`options.onTtlMismatch\` to be 'update' or 'error', got ${String(policy)}`);
+      throw new ValidationError('options.onTtlMismatch', `Expected \`options.onTtlMismatch\` to be 'update' or 'error', got ${describeValue(policy)}`);
     }
     this.#onTtlMismatch = policy;
     this.#writeConcurrency = checkOptionalPositiveInteger(opts.writeConcurrency, 'options.writeConcurrency') ?? 8;
     const store = this;
+    const guarded = this.#backend;
     this.#context = {
       table: this.table,
-      backend,
+      backend: guarded,
       get capabilities() {
-        return backend.capabilities;
+        return guarded.capabilities;
       },
       ready: (operation) => store.#ready(operation),
       encode: (message, parameter, timelineId, index) => store.#encode(message, parameter, timelineId, index),
@@ -164,9 +157,9 @@ export class TimelineStore<T = unknown> {
     };
   }
 
-  /** The backend's declared capabilities. */
-  get capabilities(): BackendCapabilities {
-    return this.backend.capabilities;
+  /** The backend's capabilities, with defaults filled in for what it does not declare. */
+  get capabilities(): ResolvedCapabilities {
+    return this.#backend.capabilities;
   }
 
   /**
@@ -179,7 +172,7 @@ export class TimelineStore<T = unknown> {
   async init(): Promise<TableDescription> {
     if (this.#closed) throw new ClosedError(`TimelineStore(${this.table})`, { operation: 'init', table: this.table });
     if (!this.#init) {
-      const attempt = this.backend
+      const attempt = this.#backend
         .ensureTable({ table: this.table, ttlSeconds: this.ttlSeconds }, { onTtlMismatch: this.#onTtlMismatch })
         .then((description) => {
           log('table %s ready (created=%s, ttlUpdated=%s)', this.table, description.created, description.ttlUpdated);
@@ -204,7 +197,7 @@ export class TimelineStore<T = unknown> {
    */
   timeline(timelineId: string): Timeline<T> {
     checkTimelineId(timelineId, 'timelineId');
-    return new Timeline<T>(this.#context, timelineId);
+    return Timeline.of<T>(this.#context, timelineId);
   }
 
   /**
@@ -240,7 +233,7 @@ export class TimelineStore<T = unknown> {
       return messageId === undefined ? { timelineId, payload } : { timelineId, payload, messageId };
     });
     await this.#ready('appendBatch');
-    const results = await this.writeRows(rows, { concurrency, signal, operation: 'appendBatch' });
+    const results = await this.#writeRows(rows, { concurrency, signal, operation: 'appendBatch' });
     return results.map((result, index) => {
       if (!result.ok) return result;
       const row = rows[index]!;
@@ -272,17 +265,13 @@ export class TimelineStore<T = unknown> {
     return this.#closed;
   }
 
-  /**
-   * Write encoded rows in chunks that respect the backend's row and byte limits. Internal to the
-   * library (used by `Timeline` and the IM helpers); prefer `appendBatch`.
-   * @internal
-   */
-  async writeRows(
+  // Writes encoded rows in chunks that respect the backend's row and byte limits.
+  async #writeRows(
     rows: readonly AppendRow[],
     options: { concurrency: number; signal?: AbortSignal | undefined; operation: string },
   ): Promise<AppendRowResult[]> {
     const results = new Array<AppendRowResult>(rows.length);
-    const chunks = splitIntoChunks(rows, this.backend.capabilities);
+    const chunks = splitIntoChunks(rows, this.#backend.capabilities);
     if (chunks.length > 1) log('%s: %d rows split into %d requests', options.operation, rows.length, chunks.length);
     const limit = pLimit(options.concurrency);
     await Promise.all(
@@ -293,10 +282,7 @@ export class TimelineStore<T = unknown> {
           try {
             throwIfAborted(options.signal, options.operation);
             if (this.#closed) throw new ClosedError(`TimelineStore(${this.table})`);
-            chunkResults = await this.backend.append(this.table, chunkRows, { signal: options.signal });
-            if (chunkResults.length !== chunkRows.length) {
-              throw new TimelineError('BACKEND', `backend ${this.backend.capabilities.name} returned ${chunkResults.length} results for ${chunkRows.length} rows`);
-            }
+            chunkResults = await this.#backend.append(this.table, chunkRows, { signal: options.signal });
           } catch (error) {
             const wrapped = this.#wrapError(error, options.operation);
             chunkResults = chunkRows.map(() => ({ ok: false, error: wrapped }));
@@ -323,7 +309,7 @@ export class TimelineStore<T = unknown> {
       payload = this.#codec.encode(message);
     } catch (error) {
       const parameter = index === undefined ? name : `${name}[${index}]${suffix}`;
-      throw new ValidationError(parameter, `\`${parameter}\` cannot be encoded: ${(error as Error)?.message ?? String(error)}`, {
+      throw new ValidationError(parameter, `\`${parameter}\` cannot be encoded: ${describeError(error)}`, {
         code: 'CODEC',
         cause: error,
         timelineId,
@@ -332,14 +318,14 @@ export class TimelineStore<T = unknown> {
     }
     if (!(payload instanceof Uint8Array)) {
       const parameter = index === undefined ? name : `${name}[${index}]${suffix}`;
-      throw new ValidationError(parameter, `the codec returned ${typeof payload} for \`${parameter}\`; expected a Uint8Array`, { code: 'CODEC' });
+      throw new ValidationError(parameter, `the codec returned ${describeValue(payload)} for \`${parameter}\`; expected a Uint8Array`, { code: 'CODEC' });
     }
-    const max = this.backend.capabilities.maxMessageBytes;
+    const { maxMessageBytes: max, name: backendName } = this.#backend.capabilities;
     if (payload.byteLength > max) {
       const parameter = index === undefined ? name : `${name}[${index}]${suffix}`;
       throw new ValidationError(
         parameter,
-        `\`${parameter}\` encodes to ${payload.byteLength} bytes, over the ${this.backend.capabilities.name} backend's limit of ${max} bytes per message`,
+        `\`${parameter}\` encodes to ${payload.byteLength} bytes, over the ${backendName} backend's limit of ${max} bytes per message`,
         { code: 'MESSAGE_TOO_LARGE', timelineId, table: this.table },
       );
     }
@@ -351,7 +337,7 @@ export class TimelineStore<T = unknown> {
     try {
       message = this.#codec.decode(row.payload);
     } catch (error) {
-      throw new TimelineError('CODEC', `cannot decode entry ${row.seq} of timeline ${JSON.stringify(row.timelineId)}: ${(error as Error)?.message ?? String(error)}`, {
+      throw new TimelineError('CODEC', `cannot decode entry ${row.seq} of timeline ${JSON.stringify(row.timelineId)}: ${describeError(error)}`, {
         cause: error,
         operation: 'decode',
         table: this.table,
@@ -370,8 +356,7 @@ export class TimelineStore<T = unknown> {
   #wrapError(error: unknown, operation: string, timelineId?: string): TimelineError {
     if (error instanceof TimelineError) return error;
     if (error instanceof Error && error.name === 'AbortError') return new AbortedError({ operation, cause: error, table: this.table, timelineId });
-    const message = error instanceof Error ? error.message : String(error);
-    return new TimelineError('BACKEND', `${operation} on table ${this.table} failed: ${message}`, {
+    return new TimelineError('BACKEND', `${operation} on table ${this.table} failed: ${describeError(error)}`, {
       cause: error,
       operation,
       table: this.table,
@@ -380,9 +365,18 @@ export class TimelineStore<T = unknown> {
   }
 }
 
-// A non-empty string that fits the 1 KB id limits whatever its characters (at most 3 UTF-8 bytes
-// per UTF-16 code unit), so its exact UTF-8 length need not be measured. Anything else goes
-// through the full check, which also produces the error.
+// The methods every backend must have.
+const METHODS = ['ensureTable', 'append', 'get', 'scan', 'close'] as const;
+
+// A non-empty, well-formed string that fits the 1 KB id limits whatever its characters (at most 3
+// UTF-8 bytes per UTF-16 code unit), so its exact UTF-8 length need not be measured. Anything else
+// goes through the full check, which also produces the error.
 function isShortId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length * 3 <= MAX_MESSAGE_ID_BYTES && value.length * 3 <= MAX_TIMELINE_ID_BYTES;
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length * 3 <= MAX_MESSAGE_ID_BYTES &&
+    value.length * 3 <= MAX_TIMELINE_ID_BYTES &&
+    isWellFormed(value)
+  );
 }

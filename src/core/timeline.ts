@@ -1,7 +1,10 @@
 import type { AppendRow, AppendRowResult } from './backend.js';
+import { batchBounds } from './batches.js';
+import type { ResolvedCapabilities } from './capabilities.js';
+import { describeValue } from './describe.js';
 import { AbortedError, PartialWriteError, TimelineError, ValidationError, type RowOutcome } from './errors.js';
-import type { StoreContext } from './timeline-store.js';
-import { utf8Length, type BackendCapabilities } from './backend.js';
+import type { StoreContext } from './store-context.js';
+import { utf8Length } from './utf8.js';
 import type { AppendOptions, ScanOptions, Seq, TimelineEntry } from './types.js';
 import {
   checkMessageId,
@@ -30,10 +33,15 @@ export class Timeline<T> {
   readonly id: string;
   readonly #store: StoreContext<T>;
 
-  /** @internal Use `TimelineStore.timeline(id)`. */
-  constructor(store: StoreContext<T>, id: string) {
+  // Private: timelines come from `TimelineStore.timeline(id)`, which validates the id.
+  private constructor(store: StoreContext<T>, id: string) {
     this.#store = store;
     this.id = id;
+  }
+
+  /** Creates a timeline of a store. Use `TimelineStore.timeline(id)`. @internal */
+  static of<T>(store: StoreContext<T>, id: string): Timeline<T> {
+    return new Timeline(store, id);
   }
 
   /**
@@ -182,7 +190,7 @@ export class Timeline<T> {
     const to = checkOptionalSeq(opts.to, 'options.to');
     const direction = opts.direction ?? 'forward';
     if (direction !== 'forward' && direction !== 'backward') {
-      throw new ValidationError('options.direction', `Expected \`options.direction\` to be 'forward' or 'backward', got ${String(direction)}`);
+      throw new ValidationError('options.direction', `Expected \`options.direction\` to be 'forward' or 'backward', got ${describeValue(direction)}`);
     }
     const limit = checkOptionalPositiveInteger(opts.limit, 'options.limit');
     const pageSize = checkOptionalPositiveInteger(opts.pageSize, 'options.pageSize');
@@ -246,27 +254,18 @@ function written<T>(entries: readonly TimelineEntry<T>[], count: number): RowOut
   return outcomes;
 }
 
-// Chunk boundaries [b0 = 0, b1, ..., bn = rows.length]: chunk c is rows b[c] to b[c+1]
-// (exclusive). The same chunks as `splitIntoChunks`, which are always contiguous, computed knowing
-// that every row belongs to one timeline (so its id is measured once).
-function chunkBounds(rows: readonly AppendRow[], timelineId: string, capabilities: BackendCapabilities): number[] {
-  const { maxBatchRows, maxBatchBytes } = capabilities;
+// The request boundaries of appendMany's rows (see batchBounds), measuring the timeline id once:
+// every row belongs to the same timeline.
+function chunkBounds(rows: readonly AppendRow[], timelineId: string, capabilities: ResolvedCapabilities): number[] {
   const fixed = capabilities.rowOverheadBytes + utf8Length(timelineId);
-  const bounds = [0];
-  let start = 0;
-  let bytes = 0;
-  for (let index = 0; index < rows.length; index++) {
-    const row = rows[index]!;
-    const size = fixed + row.payload.byteLength + (row.messageId === undefined ? 0 : utf8Length(row.messageId));
-    if (index > start && (index - start >= maxBatchRows || bytes + size > maxBatchBytes)) {
-      bounds.push(index);
-      start = index;
-      bytes = 0;
-    }
-    bytes += size;
-  }
-  bounds.push(rows.length);
-  return bounds;
+  return batchBounds(
+    rows.length,
+    (index) => {
+      const row = rows[index]!;
+      return fixed + row.payload.byteLength + (row.messageId === undefined ? 0 : utf8Length(row.messageId));
+    },
+    capabilities,
+  );
 }
 
 function oneRowPerChunk(count: number): number[] {

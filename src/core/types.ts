@@ -48,7 +48,9 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
-/** Options of a single append. */
+/**
+ * Options of a single append: `Timeline.append`, `StoreTimeline.append` and `SyncTimeline.push`.
+ */
 export interface AppendOptions {
   /**
    * The caller's idempotency key, stored with the entry. Backends use it to make ambiguous writes
@@ -57,14 +59,6 @@ export interface AppendOptions {
   messageId?: string;
   /** Stops the call before it is sent: it rejects with an `AbortedError`. */
   signal?: AbortSignal;
-}
-
-/** One input of {@link Timeline.appendMany}: a message, or a message with its id. */
-export interface AppendInput<T> {
-  /** The message. */
-  message: T;
-  /** Its idempotency key, if any. */
-  messageId?: string;
 }
 
 /** Encodes messages to bytes for storage and decodes them back. */

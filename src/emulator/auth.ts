@@ -13,9 +13,10 @@ export const API_VERSION = '2015-12-31';
 
 const REQUIRED = ['x-ots-date', 'x-ots-apiversion', 'x-ots-accesskeyid', 'x-ots-contentmd5', 'x-ots-signature', 'x-ots-instancename'] as const;
 
-/** Credentials and instance a request must match. */
+/** Credentials and instances a request must match. */
 export interface Credentials {
-  readonly instanceName: string;
+  /** Accepted instance names; `'*'` accepts any. */
+  readonly instanceNames: readonly string[];
   readonly accessKeyId: string;
   readonly accessKeySecret: string;
 }
@@ -47,11 +48,11 @@ function sameString(a: string, b: string): boolean {
 }
 
 /**
- * Verifies one API request.
+ * Verifies one API request and returns the instance it addresses.
  *
  * @throws {@link OtsError} `400 OTSParameterInvalid` for a missing or malformed header, `403 OTSAuthFailed` otherwise.
  */
-export function verifyRequest(path: string, method: string, headers: IncomingHttpHeaders, body: Buffer, creds: Credentials): void {
+export function verifyRequest(path: string, method: string, headers: IncomingHttpHeaders, body: Buffer, creds: Credentials): string {
   for (const name of REQUIRED) {
     if (header(headers, name) === undefined) throw invalid(`Missing header: '${name}'.`);
   }
@@ -59,8 +60,9 @@ export function verifyRequest(path: string, method: string, headers: IncomingHtt
   if (version !== API_VERSION) throw invalid(`Unsupported API version: '${version}'; the emulator speaks ${API_VERSION}.`);
   const date = header(headers, 'x-ots-date') ?? '';
   if (Number.isNaN(Date.parse(date))) throw invalid(`Invalid date format: ${date}.`);
-  if (header(headers, 'x-ots-instancename') !== creds.instanceName) {
-    throw new OtsError('OTSAuthFailed', `The instance is not found: '${header(headers, 'x-ots-instancename')}' (the emulator serves '${creds.instanceName}').`);
+  const instance = header(headers, 'x-ots-instancename') ?? '';
+  if (instance === '' || (!creds.instanceNames.includes(instance) && !creds.instanceNames.includes('*'))) {
+    throw new OtsError('OTSAuthFailed', `The instance is not found: '${instance}' (the emulator serves ${creds.instanceNames.map((n) => `'${n}'`).join(', ')}).`);
   }
   if (header(headers, 'x-ots-accesskeyid') !== creds.accessKeyId) throw new OtsError('OTSAuthFailed', 'The AccessKeyID does not exist.');
   const md5 = createHash('md5').update(body).digest('base64');
@@ -69,6 +71,7 @@ export function verifyRequest(path: string, method: string, headers: IncomingHtt
   }
   const expected = sign(creds.accessKeySecret, stringToSign(path, method, headers));
   if (!sameString(expected, header(headers, 'x-ots-signature') ?? '')) throw new OtsError('OTSAuthFailed', 'Signature mismatch.');
+  return instance;
 }
 
 /** The value of `x-ots-contenttype` on every API answer, as the service sends it. */

@@ -14,7 +14,9 @@ A local TableStore emulator that the official tablestore SDK talks to unchanged.
 Options:
   --port N                 TCP port (0 picks a free one)            [default: 8800]
   --host H                 interface to listen on                   [default: 127.0.0.1]
-  --instance NAME          instance name clients must use           [default: emulator]
+  --instance NAME          instance name clients must use; repeat it for
+                           several instances (each with its own tables),
+                           '*' accepts any name                     [default: emulator]
   --access-key-id ID       access key id clients must sign with     [default: emulator-access-key-id]
   --access-key-secret S    access key secret clients must sign with [default: emulator-access-key-secret]
   --latency-ms N           latency added to every API request       [default: 0]
@@ -66,9 +68,14 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions | 'help' {
       case '--host':
         o.host = str(flag, value());
         break;
-      case '--instance':
-        o.instanceName = str(flag, value());
+      case '--instance': {
+        const name = str(flag, value());
+        const names = o.instanceName === undefined ? [] : typeof o.instanceName === 'string' ? [o.instanceName] : [...o.instanceName];
+        if (names.includes(name)) throw new UsageError(`--instance '${name}' is given twice`);
+        names.push(name);
+        o.instanceName = names.length === 1 ? name : names;
         break;
+      }
       case '--access-key-id':
         o.accessKeyId = str(flag, value());
         break;

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     [
       `TableStore emulator listening on ${emu.endpoint}`,
       `  instancename:    ${emu.instanceName}`,
+      ...(emu.instanceNames.length > 1 || emu.instanceNames[0] === '*' ? [`  instances:       ${emu.instanceNames.join(', ')} (each with its own tables)`] : []),
       `  accessKeyId:     ${emu.accessKeyId}`,
       `  accessKeySecret: ${emu.accessKeySecret}`,
       opts.dataDir !== undefined ? `  data dir:        ${opts.dataDir}` : '  data:            in memory',

@@ -9,8 +9,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import createDebug from 'debug';
 import { responseHeaders, verifyRequest } from './auth.js';
-import { Engine, LIMITS, SUPPORTED_APIS, type LogRecord, type SupportedApi } from './engine.js';
-import { ValidationError } from '../core/errors.js';
+import { Engine, type LogRecord } from './engine.js';
+import { KNOWN_APIS, LIMITS, SUPPORTED_APIS, type SupportedApi } from './limits.js';
+import { checkOptions, checkAutoIncrementStart, instancesOf } from './options.js';
 import { OtsError, invalid, unsupported } from './errors.js';
 import { FaultController, validateFaultSpec, type FaultDecision, type FaultSpec } from './faults.js';
 import * as M from './messages.js';
@@ -78,8 +79,13 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Interface to listen on. @default '127.0.0.1' */
   readonly host?: string;
-  /** Instance name clients must send (`instancename` in the SDK config). @default 'emulator' */
-  readonly instanceName?: string;
+  /**
+   * Instance name clients must send (`instancename` in the SDK config), or several names, each
+   * with its own tables; `'*'` accepts any name (each again with its own tables). The first name
+   * other than `'*'` is the one {@link Emulator.clientConfig} uses.
+   * @default 'emulator'
+   */
+  readonly instanceName?: string | readonly string[];
   /** Access key id clients must sign with. @default 'emulator-access-key-id' */
   readonly accessKeyId?: string;
   /** Access key secret clients must sign with. @default 'emulator-access-key-secret' */
@@ -131,8 +137,10 @@ export interface Emulator {
   readonly host: string;
   /** Bound port. */
   readonly port: number;
-  /** Instance name to configure in the SDK (`instancename`). */
+  /** Instance name to configure in the SDK (`instancename`): the first configured name other than `'*'`. */
   readonly instanceName: string;
+  /** Every configured instance name (`'*'` when any name is accepted); each instance has its own tables. */
+  readonly instanceNames: readonly string[];
   /** Access key id to configure in the SDK. */
   readonly accessKeyId: string;
   /** Access key secret to configure in the SDK (`secretAccessKey` or `accessKeySecret`). */
@@ -174,37 +182,10 @@ function sleep(ms: number, pending: Set<() => void>): Promise<void> {
   });
 }
 
-// Malformed options are a ValidationError (a TimelineError, code INVALID_ARGUMENT) naming
-// `options.<name>`, like every other public entry point of the library.
-function checkOptions(input: unknown): EmulatorOptions {
-  if (input === undefined) return {};
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new ValidationError('options', `Expected \`options\` to be an object or undefined, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`);
-  }
-  const o = input as EmulatorOptions;
-  const int = (v: unknown, name: string, min: number, max: number): void => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
-      throw new ValidationError(`options.${name}`, `Expected \`options.${name}\` to be an integer from ${min} to ${max}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
-    }
-  };
-  int(o.port, 'port', 0, 65535);
-  int(o.latencyMs, 'latencyMs', 0, 600_000);
-  int(o.seed, 'seed', -(2 ** 31), 2 ** 32 - 1);
-  for (const k of ['host', 'instanceName', 'accessKeyId', 'accessKeySecret', 'dataDir'] as const) {
-    const v = o[k];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new ValidationError(`options.${k}`, `Expected \`options.${k}\` to be a non-empty string`);
-  }
-  for (const k of ['fsync', 'compactOnOpen', 'controlEndpoint'] as const) {
-    const v = o[k];
-    if (v !== undefined && typeof v !== 'boolean') throw new ValidationError(`options.${k}`, `Expected \`options.${k}\` to be a boolean, got ${typeof v}`);
-  }
-  if (o.clock !== undefined && typeof o.clock !== 'function') {
-    throw new ValidationError('options.clock', 'Expected `options.clock` to be a function returning milliseconds');
-  }
-  return o;
-}
-
 const SUPPORTED = new Set<string>(SUPPORTED_APIS);
+
+/** The `stats().requests` bucket of every path that is not a TableStore API name. */
+export const UNKNOWN_PATH_BUCKET = '(unknown)';
 
 /**
  * Starts a local TableStore emulator: a real HTTP server that the official `tablestore` SDK
@@ -228,8 +209,10 @@ const SUPPORTED = new Set<string>(SUPPORTED_APIS);
 export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> {
   const options = checkOptions(input);
   const host = options.host ?? EMULATOR_DEFAULTS.host;
+  const instances = instancesOf(options.instanceName, EMULATOR_DEFAULTS.instanceName);
   const creds = {
-    instanceName: options.instanceName ?? EMULATOR_DEFAULTS.instanceName,
+    instanceName: instances.primary,
+    instanceNames: instances.names,
     accessKeyId: options.accessKeyId ?? EMULATOR_DEFAULTS.accessKeyId,
     accessKeySecret: options.accessKeySecret ?? EMULATOR_DEFAULTS.accessKeySecret,
   };
@@ -243,15 +226,13 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
   const faults = new FaultController(seed);
   let log: FileLog | undefined;
   const autoIncrementStart = options.autoIncrementStart ?? 1n;
-  if (typeof autoIncrementStart !== 'bigint' || autoIncrementStart < 1n || autoIncrementStart > 1n << 62n) {
-    throw new ValidationError('options.autoIncrementStart', 'Expected `options.autoIncrementStart` to be a bigint from 1n to 2n ** 62n');
-  }
+  checkAutoIncrementStart(autoIncrementStart);
   const engine = new Engine({
     now,
     autoIncrementStart,
     random: mulberry32((seed ^ 0x9e3779b9) >>> 0),
     onRecord: (rec: LogRecord) => log?.append(rec),
-  });
+  }, instances.primary);
   if (options.dataDir !== undefined) {
     log = FileLog.open(
       options.dataDir,
@@ -330,7 +311,7 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     const parse = (): unknown => (body && body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined);
     try {
       if (req.method === 'GET' && route === 'stats') return sendJson(res, 200, stats());
-      if (req.method === 'GET' && route === 'health') return sendJson(res, 200, { ok: true, instanceName: creds.instanceName });
+      if (req.method === 'GET' && route === 'health') return sendJson(res, 200, { ok: true, instanceName: creds.instanceName, instanceNames: creds.instanceNames });
       if (req.method === 'POST' && route === 'reset') {
         reset();
         return sendJson(res, 200, { ok: true });
@@ -364,14 +345,16 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
 
   const handleApi = async (req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> => {
     const api = path.slice(1);
-    inc(requests, api === '' ? '(root)' : api);
+    // Counted by route, not by raw path: any number of junk paths shares one bucket.
+    inc(requests, KNOWN_APIS.has(api) ? api : UNKNOWN_PATH_BUCKET);
     const body = await readBody(req, LIMITS.requestBytes);
     if (req.method !== 'POST') {
       return sendError(res, path, new OtsError('OTSMethodNotAllowed', 'Only POST method for requests is supported.'));
     }
     if (body === undefined) return sendError(res, path, new OtsError('OTSRequestBodyTooLarge', 'The size of POST data is too large.'));
+    let instance: string;
     try {
-      verifyRequest(path, 'POST', req.headers, body, creds);
+      instance = verifyRequest(path, 'POST', req.headers, body, creds);
       if (!SUPPORTED.has(api)) throw /^[A-Za-z]+$/.test(api) ? unsupported(`The ${api} API`) : invalid(`Unknown API: '${api}'.`);
     } catch (e) {
       return sendError(res, path, e as OtsError);
@@ -389,7 +372,7 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     if (decision.error) return sendError(res, path, new OtsError(decision.error.code, decision.error.message, decision.error.status));
     let out: Buffer;
     try {
-      out = engine.handle(api as SupportedApi, body, { rowError: decision.rowError });
+      out = engine.handle(api as SupportedApi, body, { rowError: decision.rowError }, instance);
     } catch (e) {
       if (e instanceof OtsError) return sendError(res, path, e);
       debug('%s: internal error %O', api, e);

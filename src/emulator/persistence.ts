@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import createDebug from 'debug';
 import { crc32 } from './checksum.js';
-import type { LogRecord } from './engine.js';
+import type { LogRecord } from './context.js';
 
 const debug = createDebug('tablestore-timeline:emulator');
 

@@ -36,6 +36,18 @@ export interface TableOptionsDef {
   readonly allowUpdate: boolean;
 }
 
+/**
+ * A table's stream, as CreateTable or UpdateTable enabled it. Only stored and described: the
+ * emulator produces no stream records.
+ */
+export interface StreamDef {
+  readonly streamId: string;
+  /** Hours the service would keep stream records. */
+  readonly expirationTime: number;
+  /** When the stream was enabled, in milliseconds since the epoch. */
+  readonly lastEnableTime: bigint;
+}
+
 /** Everything the emulator knows about a table besides its rows. */
 export interface TableDef {
   readonly name: string;
@@ -48,6 +60,8 @@ export interface TableDef {
   readonly lastIncreaseTime: bigint;
   /** Seconds since the epoch. */
   readonly lastDecreaseTime?: bigint | undefined;
+  /** The stream, when enabled. */
+  readonly stream?: StreamDef | undefined;
 }
 
 /** A primary-key value inside the store: INTEGER as `bigint`, STRING (UTF-8) and BINARY as bytes. */

@@ -85,6 +85,8 @@ export interface DeliverOptions<T> {
   matches?: (entry: TimelineEntry<T>) => boolean;
   /** Prefix of parameter names in validation errors of the message. */
   messageParameter: string;
+  /** Receives the number of rows this call wrote (not counting inboxes found to hold the message). */
+  onWritten?: (rows: number) => void;
 }
 
 function storeOf<T>(inbox: unknown): TimelineStore<T> {
@@ -243,6 +245,7 @@ export async function deliver<T>(store: TimelineStore<T>, receivers: readonly st
       else failures.set(receiverId, outcome.error);
     });
   }
+  options.onWritten?.(written.size);
   const result: FanOutResult = { messageId, delivered: [], failed: [] };
   for (const receiverId of receivers) {
     const seq = found.get(receiverId) ?? written.get(receiverId);

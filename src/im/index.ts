@@ -1,9 +1,9 @@
 // The IM helpers, built only on the core API: the message store, the sync store, write fan-out
 // and the hybrid Messenger.
 export { StoreTimeline } from './store-timeline.js';
-export type { StoreAppendOptions, HistoryPageOptions, HistorySinceOptions, HistoryPage } from './store-timeline.js';
+export type { HistoryPageOptions, HistorySinceOptions, HistoryPage } from './store-timeline.js';
 export { SyncTimeline } from './sync-timeline.js';
-export type { SyncTimelineOptions, PushOptions, SyncOptions, SyncResult } from './sync-timeline.js';
+export type { SyncTimelineOptions, SyncOptions, SyncResult } from './sync-timeline.js';
 export type { CursorSecret } from './cursor.js';
 export { fanOut, retryFanOut } from './fan-out.js';
 export type { FanOutOptions, RetryFanOutOptions, FanOutDelivery, FanOutFailure, FanOutResult } from './fan-out.js';
@@ -20,4 +20,7 @@ export type {
   SendResult,
   MessengerSyncOptions,
   MessengerHistoryOptions,
-} from './messenger.js';
+  JournalOptions,
+  RecoverOptions,
+  RecoverResult,
+} from './messenger-types.js';

@@ -1,247 +1,37 @@
-import createDebug from 'debug';
-import pLimit from 'p-limit';
 import { TimelineError, ValidationError } from '../core/errors.js';
-import type { Seq, TimelineEntry } from '../core/types.js';
-import {
-  checkMessageId,
-  checkOptionalPositiveInteger,
-  checkOptionsObject,
-  checkSignal,
-  checkTimelineId,
-  MAX_SEQ,
-} from '../core/validate.js';
-import { CursorKind, groupDigest, type CursorState } from './cursor.js';
-import { DEFAULT_FAN_OUT_CONCURRENCY, deliver, type FanOutResult } from './fan-out.js';
-import {
-  after,
-  checkClock,
-  checkDedupeWindow,
-  checkOptionalBoolean,
-  checkOptionalFunction,
-  checkTimelineIds,
-  collect,
-  describe,
-  findInTail,
-  readClock,
-  toTimelineError,
-} from './internal.js';
+import { GuardedBackend } from '../core/guarded-backend.js';
+import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
+import { fromStored } from './entries.js';
+import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
+import { checkClock, checkDedupeWindow, checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
+import { syncMerged, type SyncContext } from './messenger-sync.js';
+import type {
+  JournalOptions,
+  MessengerEntry,
+  MessengerHistoryOptions,
+  MessengerOptions,
+  MessengerSyncOptions,
+  RecoverOptions,
+  RecoverResult,
+  SendInput,
+  SendResult,
+  StoredMessage,
+  InboxMessage,
+} from './messenger-types.js';
+import { recoverPass } from './recovery.js';
+import { sendJournaled, sendPlain, type SendContext, type SendRequest } from './send-flow.js';
+import { SendJournal } from './send-journal.js';
 import { StoreTimeline, type HistoryPage } from './store-timeline.js';
-import { DEFAULT_SYNC_LIMIT, isLimited, nextIssuedAt, SyncTimeline, syncInternals, type SyncResult } from './sync-timeline.js';
-
-const log = createDebug('tablestore-timeline:messenger');
+import { syncInternals, SyncTimeline, type SyncResult } from './sync-timeline.js';
 
 /** Default of {@link MessengerOptions.largeGroupThreshold}. */
 export const DEFAULT_LARGE_GROUP_THRESHOLD = 500;
 const DEFAULT_RECENT_SENDS = 1000;
-
-/** What the Messenger keeps in a conversation's store timeline (the message store). */
-export interface StoredMessage<T> {
-  /** Who sent it. */
-  readonly senderId: string;
-  /** When it was stored, in milliseconds since the epoch (the Messenger's clock). */
-  readonly sentAt: number;
-  /** The application's message. */
-  readonly message: T;
-}
-
-/** What the Messenger writes into each receiver's inbox (the sync store): a reference to the stored entry plus its content. */
-export interface InboxMessage<T> {
-  /** The conversation the message belongs to. */
-  readonly conversationId: string;
-  /** The seq of the message in the conversation's store timeline. */
-  readonly seq: Seq;
-  /** Who sent it. */
-  readonly senderId: string;
-  /** When it was stored, in milliseconds since the epoch. */
-  readonly sentAt: number;
-  /** The application's message. */
-  readonly message: T;
-}
-
-/** A message as the Messenger returns it, from history or sync alike. */
-export interface MessengerEntry<T> {
-  /** The conversation the message belongs to. */
-  readonly conversationId: string;
-  /**
-   * The seq of the message in the conversation's store timeline: identifies the message within
-   * its conversation and orders the conversation's messages.
-   */
-  readonly seq: Seq;
-  /** Who sent it. */
-  readonly senderId: string;
-  /** When it was stored, in milliseconds since the epoch of the sending server's clock. */
-  readonly sentAt: number;
-  /** The id given to `send`. */
-  readonly messageId?: string;
-  /** The application's message. */
-  readonly message: T;
-}
-
-/**
- * A large group as returned by {@link MessengerOptions.largeGroupsOf}: its conversation id, and
- * optionally where a member who has not read it through `sync` yet starts.
- */
-export interface LargeGroup {
-  /** The group's conversation id. */
-  readonly conversationId: string;
-  /**
-   * The first seq (inclusive) a member's sync delivers when the group first appears in that
-   * member's cursor. Use it when a group has just crossed `largeGroupThreshold`: pass the seq of
-   * its first read-diffused message (`send` returns it, with `mode: 'read'`), so that no message
-   * falls between the inbox and the group. Default: after the group's latest entry.
-   */
-  readonly from?: Seq;
-}
-
-/** How a message reached its recipients: `'write'` fanned out to inboxes, `'read'` left in the store for members to read. */
-export type DiffusionMode = 'write' | 'read';
-
-/** Options of {@link Messenger}. */
-export interface MessengerOptions<T> {
-  /** The message store: one timeline per conversation, no TTL. */
-  store: StoreTimeline<StoredMessage<T>>;
-  /** The sync store: one inbox per user, with a TTL. Its `cursorSecret` also signs Messenger cursors. */
-  sync: SyncTimeline<InboxMessage<T>>;
-  /**
-   * A conversation whose fan-out would reach more inboxes than this uses read diffusion: the
-   * message is only stored, and members read it through `largeGroupsOf`. `Infinity` always fans out.
-   * @default 500
-   */
-  largeGroupThreshold?: number;
-  /**
-   * The conversation ids (or {@link LargeGroup}s) of the user's groups that are over
-   * `largeGroupThreshold`; `sync` reads their store timelines. Required unless the threshold is
-   * `Infinity`. It must agree with the threshold: a group it omits while `send` uses read
-   * diffusion does not reach that user's sync.
-   */
-  largeGroupsOf?: (userId: string) => Iterable<string | LargeGroup> | Promise<Iterable<string | LargeGroup>>;
-  /**
-   * Called after a message is stored and fanned out, e.g. to notify online devices, which then
-   * sync. Awaited before `send` resolves; an error it throws (or rejects with) is logged under
-   * `tablestore-timeline:messenger` and otherwise ignored: the message is already durable and
-   * devices that miss a notification catch up on their next sync. Not called for a duplicate
-   * answered from the in-process cache.
-   */
-  onDelivered?: (event: DeliveredEvent<T>) => void | Promise<void>;
-  /**
-   * The clock, in milliseconds since the epoch, for `sentAt` and for cursors.
-   * Default: the `sync` timeline's clock.
-   */
-  now?: () => number;
-  /**
-   * Also write the message into the sender's own inbox, so that the sender's other devices see
-   * it. The sending device receives it back on its next sync (recognise it by `messageId`).
-   * @default true
-   */
-  deliverToSender?: boolean;
-  /**
-   * How many of the newest entries `send` searches, in the conversation's store timeline and (for
-   * a re-sent message) in each recipient's inbox, for the message id. A re-send arriving after
-   * more than this many newer messages is not recognised and is stored again.
-   * @default 100
-   */
-  dedupeWindow?: number;
-  /**
-   * Whether `send` reads the conversation's newest `dedupeWindow` entries before storing, to
-   * recognise a re-sent `messageId` from any process. `false` saves that read (a send then costs
-   * 1 + ⌈recipients / batch size⌉ write requests and nothing else), and re-sends are recognised
-   * only by this process's `recentSends` cache: a re-send it does not hold (another process, a
-   * restart, an evicted entry, a send that failed before it was cached) is stored and delivered
-   * again.
-   * @default true
-   */
-  checkBeforeSend?: boolean;
-  /**
-   * How many recent fully delivered sends to remember in this process, so that an immediate
-   * re-send is answered without any read. 0 disables the cache.
-   * @default 1000
-   */
-  recentSends?: number;
-  /**
-   * Backend requests in flight at once, for fan-out writes and for the reads of `sync`.
-   * @default 16
-   */
-  concurrency?: number;
-}
-
-/** What {@link MessengerOptions.onDelivered} receives. */
-export interface DeliveredEvent<T> {
-  /** The stored message. */
-  readonly entry: MessengerEntry<T>;
-  /** How it reached its recipients. */
-  readonly mode: DiffusionMode;
-  /** The distinct recipients (plus the sender with `deliverToSender`): whom to notify. */
-  readonly recipients: readonly string[];
-  /** The fan-out outcome (empty lists for read diffusion). */
-  readonly fanOut: FanOutResult;
-  /** True when the message had been stored by an earlier call with the same id. */
-  readonly duplicate: boolean;
-}
-
-/** The input of {@link Messenger.send}. */
-export interface SendInput<T> {
-  /** The conversation (a 1:1 chat or a group): the id of its store timeline. */
-  conversationId: string;
-  /** Who sends it. Also an inbox id when `deliverToSender` is on. */
-  senderId: string;
-  /** The users who receive it (duplicates are ignored). Their ids are inbox ids. */
-  recipients: readonly string[];
-  /** The application's message. */
-  message: T;
-  /** A client-generated id, unique within the conversation, that makes a re-send safe. */
-  messageId: string;
-  /** Stops the send: before storing, it rejects with an `AbortedError`; during fan-out, unsent receivers fail. */
-  signal?: AbortSignal;
-}
-
-/** The result of {@link Messenger.send}. */
-export interface SendResult<T> {
-  /** The stored message (for a duplicate: the one stored by the first call). */
-  readonly entry: MessengerEntry<T>;
-  /** How it reached its recipients. */
-  readonly mode: DiffusionMode;
-  /**
-   * Which inboxes hold it. Empty lists for read diffusion. Re-send with the same `messageId` to
-   * retry the failed ones: only the inboxes that do not hold it are written.
-   */
-  readonly fanOut: FanOutResult;
-  /** True when an earlier call had already stored this message id. */
-  readonly duplicate: boolean;
-}
-
-/** Options of {@link Messenger.sync}. */
-export interface MessengerSyncOptions {
-  /** The cursor returned by this device's previous `Messenger.sync`. Undefined: start afresh. */
-  cursor?: string;
-  /**
-   * Most entries to return (a positive integer).
-   * @default 100
-   */
-  limit?: number;
-  /** Stops the read: it rejects with an `AbortedError`. */
-  signal?: AbortSignal;
-}
-
-/** Options of {@link Messenger.history}. */
-export interface MessengerHistoryOptions {
-  /** Exclusive upper bound (a seq of the conversation): pass the previous page's `next`. Default: the newest. */
-  before?: Seq;
-  /**
-   * Most entries to return (a positive integer).
-   * @default 50
-   */
-  limit?: number;
-  /** Stops the read: it rejects with an `AbortedError`. */
-  signal?: AbortSignal;
-}
-
-interface Source<T> {
-  readonly digest: string | undefined;
-  readonly position: Seq | undefined;
-  readonly entries: MessengerEntry<T>[];
-  readonly seqs: Seq[];
-  taken: number;
-}
+const DEFAULT_JOURNAL_TTL_SECONDS = 7 * 86400;
+const DEFAULT_LEASE_MS = 30_000;
+const DEFAULT_CLAIM_WAIT_MS = 10_000;
+// TableStore's table-name rule, which the derived journal table name must also meet.
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 
 interface CachedSend<T> {
   readonly result: SendResult<T>;
@@ -270,23 +60,26 @@ interface CachedSend<T> {
  * ```
  */
 export class Messenger<T> {
-  readonly #store: StoreTimeline<StoredMessage<T>>;
-  readonly #inbox: SyncTimeline<InboxMessage<T>>;
   /** Above this many inboxes, `send` uses read diffusion. */
   readonly largeGroupThreshold: number;
-  readonly #largeGroupsOf: NonNullable<MessengerOptions<T>['largeGroupsOf']>;
-  readonly #onDelivered: MessengerOptions<T>['onDelivered'];
-  readonly #now: () => number;
-  readonly #deliverToSender: boolean;
-  readonly #dedupeWindow: number;
-  readonly #checkBeforeSend: boolean;
-  readonly #concurrency: number;
+  readonly #store: StoreTimeline<StoredMessage<T>>;
+  readonly #inbox: SyncTimeline<InboxMessage<T>>;
+  readonly #send: SendContext<T>;
+  readonly #sync: SyncContext<T>;
+  readonly #journalSpec: { table: string; ttlSeconds: number } | undefined;
   readonly #recentLimit: number;
+  // Keyed by JSON of [conversationId, messageId]: injective, unlike a joined string.
   readonly #recent = new Map<string, CachedSend<T>>();
   readonly #inFlight = new Map<string, Promise<SendResult<T>>>();
+  #journalReady: Promise<void> | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #closed = false;
 
   /**
-   * @throws {ValidationError} for a missing or invalid option.
+   * @throws {ValidationError} for a missing or invalid option, or stores whose retention does not
+   *   fit their role (a message store with a TTL, a sync store without one) unless allowed.
+   * @throws {TimelineError} `NOT_SUPPORTED` when the journal is on and the message store's backend
+   *   has no keyed-record capability.
    */
   constructor(options: MessengerOptions<T>) {
     const opts = checkOptionsObject(options) as Partial<MessengerOptions<T>>;
@@ -299,6 +92,7 @@ export class Messenger<T> {
     if (opts.store.store.backend === opts.sync.store.backend && opts.store.store.table === opts.sync.store.table) {
       throw new ValidationError('options.sync', 'Expected `options.sync` to use another table than `options.store`: conversation and user ids would share timelines');
     }
+    checkRetention(opts);
     this.#store = opts.store;
     this.#inbox = opts.sync;
     const threshold = opts.largeGroupThreshold === undefined ? DEFAULT_LARGE_GROUP_THRESHOLD : opts.largeGroupThreshold;
@@ -313,18 +107,73 @@ export class Messenger<T> {
         'Expected `options.largeGroupsOf` to be a function returning the ids of the user\'s groups over `largeGroupThreshold`: without it, members of a large group never receive its messages. Pass `largeGroupThreshold: Infinity` to always fan out instead',
       );
     }
-    this.#largeGroupsOf = largeGroupsOf ?? (() => []);
-    this.#onDelivered = checkOptionalFunction(opts.onDelivered, 'options.onDelivered');
-    this.#now = checkClock(opts.now) ?? syncInternals(opts.sync as SyncTimeline<unknown>).now;
-    this.#deliverToSender = checkOptionalBoolean(opts.deliverToSender, 'options.deliverToSender') ?? true;
-    this.#dedupeWindow = checkDedupeWindow(opts.dedupeWindow);
-    this.#checkBeforeSend = checkOptionalBoolean(opts.checkBeforeSend, 'options.checkBeforeSend') ?? true;
-    this.#concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? DEFAULT_FAN_OUT_CONCURRENCY;
+    const now = checkClock(opts.now) ?? syncInternals(opts.sync as SyncTimeline<unknown>).now;
+    const concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? DEFAULT_FAN_OUT_CONCURRENCY;
     const recent = opts.recentSends === undefined ? DEFAULT_RECENT_SENDS : opts.recentSends;
     if (typeof recent !== 'number' || !Number.isSafeInteger(recent) || recent < 0) {
       throw new ValidationError('options.recentSends', `Expected \`options.recentSends\` to be an integer from 0 and up, got ${describe(recent)}`);
     }
     this.#recentLimit = recent;
+    const journal = checkJournal(opts.journal, opts.store.store.table);
+    let sendJournal: SendJournal | undefined;
+    if (journal !== undefined) {
+      // Through the core's guard: the same closed, abort and error rules as the timeline calls.
+      const records = GuardedBackend.wrap(opts.store.store.backend).records;
+      if (records === undefined) {
+        throw new TimelineError(
+          'NOT_SUPPORTED',
+          `the message store's backend (${opts.store.store.backend.capabilities?.name ?? "custom"}) has no keyed-record capability, which the send journal needs; use a backend that has it, or pass \`journal: false\` to accept that re-sends racing across processes may store twice and that a crash mid fan-out is repaired only by a re-send`,
+          { operation: 'Messenger' },
+        );
+      }
+      sendJournal = new SendJournal(records, journal.table);
+      this.#journalSpec = { table: journal.table, ttlSeconds: journal.ttlSeconds };
+    }
+    this.#send = {
+      store: opts.store,
+      inbox: opts.sync,
+      journal: sendJournal,
+      now,
+      leaseMs: journal?.leaseMs ?? DEFAULT_LEASE_MS,
+      claimWaitMs: journal?.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS,
+      threshold,
+      dedupeWindow: checkDedupeWindow(opts.dedupeWindow),
+      concurrency,
+      checkBeforeSend: checkOptionalBoolean(opts.checkBeforeSend, 'options.checkBeforeSend') ?? true,
+      onDelivered: checkOptionalFunction(opts.onDelivered, 'options.onDelivered'),
+      ready: () => this.#ready(),
+    };
+    this.#sync = { store: opts.store, inbox: opts.sync, largeGroupsOf: largeGroupsOf ?? (() => []), now, concurrency };
+    const deliverToSender = checkOptionalBoolean(opts.deliverToSender, 'options.deliverToSender') ?? true;
+    this.#deliverToSender = deliverToSender;
+    const recoverEvery = checkOptionalPositiveInteger(opts.recoverEvery, 'options.recoverEvery');
+    if (recoverEvery !== undefined) {
+      if (sendJournal === undefined) throw new ValidationError('options.recoverEvery', '`options.recoverEvery` needs the send journal; remove `journal: false`');
+      this.#startSweep(recoverEvery);
+    }
+  }
+
+  readonly #deliverToSender: boolean;
+
+  /**
+   * Create what the Messenger needs before the first call: the message and sync stores' tables and
+   * the journal's record table. Optional (the first call does it lazily); call it at start-up to
+   * fail fast on a wrong table. Concurrent calls share one initialisation; a failed one is retried
+   * by the next call.
+   * @throws {TableIncompatibleError} when an existing table has another layout or TTL.
+   */
+  async init(): Promise<void> {
+    await Promise.all([this.#store.store.init(), this.#inbox.store.init(), this.#ready()]);
+  }
+
+  /**
+   * Stop the background recovery sweep (`recoverEvery`) and refuse later calls. Does not close the
+   * stores or their backend, which the application owns. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
 
   /**
@@ -350,6 +199,7 @@ export class Messenger<T> {
    *   throw: they are listed in `fanOut.failed`.
    */
   async send(input: SendInput<T>): Promise<SendResult<T>> {
+    this.#checkOpen('send');
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
       throw new ValidationError('input', `Expected \`input\` to be an object { conversationId, senderId, recipients, message, messageId }, got ${describe(input)}`);
     }
@@ -364,18 +214,19 @@ export class Messenger<T> {
     const messageId = checkMessageId(opts.messageId, 'input.messageId')!;
     const signal = checkSignal(opts.signal, 'input.signal');
     const targets = this.#deliverToSender && !recipients.includes(senderId) ? [...recipients, senderId] : recipients;
-    const key = `${conversationId}\u0000${messageId}`;
+    const key = JSON.stringify([conversationId, messageId]);
+    const req: SendRequest<T> = { conversationId, senderId, targets, message: opts.message as T, messageId, signal };
 
     let cached = this.#cached(key, targets);
     if (cached !== undefined) return cached;
-    // A concurrent send of the same message in this process: let it finish, then reconcile, so
-    // that two copies never fan out at once.
+    // A concurrent send of the same message in this process: let it finish first. Not needed for
+    // correctness with the journal (its claim decides), but it saves the loser's polling.
     for (let pending = this.#inFlight.get(key); pending !== undefined; pending = this.#inFlight.get(key)) {
       await pending.catch(() => undefined);
       cached = this.#cached(key, targets);
       if (cached !== undefined) return cached;
     }
-    const attempt = this.#send(conversationId, senderId, targets, opts.message as T, messageId, signal);
+    const attempt = this.#send.journal === undefined ? sendPlain(this.#send, req) : sendJournaled(this.#send, req);
     this.#inFlight.set(key, attempt);
     try {
       const result = await attempt;
@@ -390,94 +241,33 @@ export class Messenger<T> {
     }
   }
 
-  // A recent, fully delivered send of this message to exactly these inboxes.
-  #cached(key: string, targets: readonly string[]): SendResult<T> | undefined {
-    const cached = this.#recent.get(key);
-    if (cached === undefined || cached.recipients.size !== targets.length || !targets.every((id) => cached.recipients.has(id))) return undefined;
-    // Refresh its place in the LRU order.
-    this.#recent.delete(key);
-    this.#recent.set(key, cached);
-    const { result } = cached;
-    // Copies, so that a caller changing its result cannot change the cache.
-    return { ...result, fanOut: { ...result.fanOut, delivered: [...result.fanOut.delivered], failed: [...result.fanOut.failed] }, duplicate: true };
-  }
-
-  async #send(conversationId: string, senderId: string, targets: readonly string[], message: T, messageId: string, signal: AbortSignal | undefined): Promise<SendResult<T>> {
-    const conversation = this.#store.store.timeline(conversationId);
-    let stored = this.#checkBeforeSend ? await findInTail(conversation, messageId, this.#dedupeWindow, signal) : undefined;
-    const duplicate = stored !== undefined;
-    const mode: DiffusionMode = targets.length > this.largeGroupThreshold ? 'read' : 'write';
-    try {
-      if (stored === undefined) {
-        const sentAt = readClock(this.#now);
-        // Nothing is stored for a message whose inbox entry the inboxes would reject.
-        if (mode === 'write') this.#checkEnvelope(conversationId, senderId, sentAt, message);
-        stored = await conversation.append({ senderId, sentAt, message }, { messageId, signal });
-      }
-    } catch (error) {
-      if (error instanceof ValidationError && error.parameter === 'message') {
-        throw new ValidationError('input.message', error.message.replace('`message`', '`input.message`'), {
-          code: error.code as 'INVALID_ARGUMENT' | 'MESSAGE_TOO_LARGE' | 'CODEC',
-          cause: error,
-          table: error.table,
-          timelineId: conversationId,
-        });
-      }
-      throw error;
+  /**
+   * Finish the sends of Messengers that died mid-way (a crash, a deploy, a lost host). Every
+   * unfinished send in the journal whose claim's lease has expired is taken over (one recoverer
+   * wins, by compare-and-set) and finished: its stored entry is looked up in the conversation's
+   * tail, only the inboxes that lack it are written (one read per recipient), and the journal
+   * marks it done. A claim whose owner died before storing the message is released, so that the
+   * client's re-send stores it. Safe to run in several processes at once, and idempotent: a second
+   * pass writes nothing. `recoverEvery` runs it in the background.
+   *
+   * Cost: one scan of each of the journal's 16 pending-hint partitions (small: only unfinished
+   * sends have hints), plus, per unfinished send, one journal read, one takeover write, one tail
+   * read of the conversation, one read per recipient inbox and the missing inbox rows.
+   *
+   * @example
+   * ```ts
+   * const { completed, released } = await messenger.recover();
+   * ```
+   * @throws {TimelineError} `NOT_SUPPORTED` with `journal: false`.
+   */
+  async recover(options?: RecoverOptions): Promise<RecoverResult> {
+    this.#checkOpen('recover');
+    const opts = checkOptionsObject(options) as RecoverOptions;
+    const signal = checkSignal(opts.signal);
+    if (this.#send.journal === undefined) {
+      throw new TimelineError('NOT_SUPPORTED', 'recover() needs the send journal; this Messenger was built with `journal: false`', { operation: 'recover' });
     }
-    const entry = fromStored(conversationId, stored);
-    let fanOut: FanOutResult = { messageId, delivered: [], failed: [] };
-    if (mode === 'write') {
-      const envelope: InboxMessage<T> = { conversationId, seq: entry.seq, senderId: entry.senderId, sentAt: entry.sentAt, message: entry.message };
-      try {
-        fanOut = await deliver(this.#inbox.store, targets, envelope, {
-          messageId,
-          concurrency: this.#concurrency,
-          signal,
-          skipExisting: duplicate,
-          dedupeWindow: this.#dedupeWindow,
-          matches: (e) => e.message.conversationId === conversationId && e.message.seq === entry.seq,
-          messageParameter: 'input.message',
-        });
-      } catch (error) {
-        // The message is stored; an inbox-side rejection (e.g. the envelope is over the inbox
-        // backend's size limit) is reported per recipient rather than hiding that it was stored.
-        const wrapped = toTimelineError(error, 'send');
-        fanOut = { messageId, delivered: [], failed: targets.map((receiverId) => ({ receiverId, error: wrapped })) };
-      }
-    }
-    log(
-      'send %s/%s: %s%s diffusion, %d delivered, %d failed',
-      conversationId,
-      messageId,
-      duplicate ? 'duplicate, ' : '',
-      mode,
-      fanOut.delivered.length,
-      fanOut.failed.length,
-    );
-    if (this.#onDelivered !== undefined) {
-      try {
-        await this.#onDelivered({ entry, mode, recipients: targets, fanOut, duplicate });
-      } catch (error) {
-        log('onDelivered failed for %s/%s (ignored; the message is stored): %O', conversationId, messageId, error);
-      }
-    }
-    return { entry, mode, fanOut, duplicate };
-  }
-
-  // Encodes the inbox entry the fan-out would write (with the largest seq, so that the real one is
-  // no larger) and rejects it as `input.message` if the inbox store cannot take it.
-  #checkEnvelope(conversationId: string, senderId: string, sentAt: number, message: T): void {
-    try {
-      this.#inbox.store.validateMessage({ conversationId, seq: MAX_SEQ, senderId, sentAt, message }, 'input.message', conversationId);
-    } catch (error) {
-      if (!(error instanceof ValidationError) || error.code !== 'MESSAGE_TOO_LARGE') throw error;
-      throw new ValidationError(
-        'input.message',
-        `${error.message}, as the inbox entry of its recipients (the message with its conversation id, seq, sender and time); nothing was stored`,
-        { code: 'MESSAGE_TOO_LARGE', cause: error, table: error.table, timelineId: conversationId },
-      );
-    }
+    return recoverPass(this.#send, signal);
   }
 
   /**
@@ -509,46 +299,8 @@ export class Messenger<T> {
    *   another user, tables or secret.
    */
   async sync(userId: string, options?: MessengerSyncOptions): Promise<SyncResult<MessengerEntry<T>>> {
-    checkTimelineId(userId, 'userId');
-    const opts = checkOptionsObject(options) as MessengerSyncOptions;
-    const limit = checkOptionalPositiveInteger(opts.limit, 'options.limit') ?? DEFAULT_SYNC_LIMIT;
-    const signal = checkSignal(opts.signal);
-    const { keyring } = syncInternals(this.#inbox as SyncTimeline<unknown>);
-    const scope = [this.#inbox.store.table, this.#store.store.table, userId];
-    const previous: CursorState | undefined =
-      opts.cursor === undefined
-        ? undefined
-        : keyring.open(CursorKind.messenger, scope, opts.cursor, 'options.cursor', `user ${JSON.stringify(userId)} of tables ${this.#inbox.store.table} and ${this.#store.store.table}`);
-    const groups = await this.#groups(userId);
-    const readAt = readClock(this.#now);
-    const limiter = pLimit(this.#concurrency);
-    const inboxSource = limiter(() => this.#readInbox(userId, previous?.inbox, limit, signal));
-    const groupSources = groups.map((group) => limiter(() => this.#readGroup(group, previous, limit, signal)));
-    // All awaited together: when one read fails, a second failing read must not be left as an
-    // unhandled rejection (which terminates a Node process).
-    const sources = await Promise.all([inboxSource, ...groupSources]);
-
-    const entries: MessengerEntry<T>[] = [];
-    while (entries.length < limit) {
-      let pick: Source<T> | undefined;
-      for (const source of sources) {
-        const head = source.entries[source.taken];
-        if (head !== undefined && (pick === undefined || head.sentAt < pick.entries[pick.taken]!.sentAt)) pick = source;
-      }
-      if (pick === undefined) break;
-      entries.push(pick.entries[pick.taken]!);
-      pick.taken += 1;
-    }
-    const hasMore = sources.some((s) => s.taken < s.entries.length);
-    const position = (s: Source<T>): Seq | undefined => (s.taken > 0 ? s.seqs[s.taken - 1] : s.position);
-    const limited =
-      isLimited(previous?.issuedAt, this.#inbox.store.ttlSeconds, readAt) || isLimited(previous?.issuedAt, this.#store.store.ttlSeconds, readAt);
-    const cursor = keyring.seal(CursorKind.messenger, scope, {
-      issuedAt: nextIssuedAt(previous, limited, hasMore, readAt),
-      inbox: position(sources[0]!),
-      groups: new Map(sources.slice(1).map((s) => [s.digest!, position(s)])),
-    });
-    return { entries, cursor, hasMore, limited };
+    this.#checkOpen('sync');
+    return syncMerged(this.#sync, userId, options);
   }
 
   /**
@@ -562,92 +314,88 @@ export class Messenger<T> {
    * @throws {ValidationError} for an invalid `conversationId` or option.
    */
   async history(conversationId: string, options?: MessengerHistoryOptions): Promise<HistoryPage<MessengerEntry<T>>> {
+    this.#checkOpen('history');
     checkTimelineId(conversationId, 'conversationId');
     const page = await this.#store.page(conversationId, options);
     return { entries: page.entries.map((e) => fromStored(conversationId, e)), next: page.next, hasMore: page.hasMore };
   }
 
-  async #groups(userId: string): Promise<{ conversationId: string; digest: string; from: Seq | undefined }[]> {
-    const parameter = 'options.largeGroupsOf';
-    const returned: unknown = await this.#largeGroupsOf(userId);
-    if (returned === null || typeof returned !== 'object' || typeof (returned as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-      throw new ValidationError(parameter, `Expected \`${parameter}\` to return an iterable of conversation ids, got ${describe(returned)}`);
-    }
-    const groups = new Map<string, { conversationId: string; digest: string; from: Seq | undefined }>();
-    let index = 0;
-    for (const item of returned as Iterable<unknown>) {
-      const at = `${parameter}(${JSON.stringify(userId)})[${index++}]`;
-      let conversationId: string;
-      let from: Seq | undefined;
-      if (typeof item === 'string') {
-        conversationId = checkTimelineId(item, at);
-      } else if (item !== null && typeof item === 'object') {
-        const group = item as LargeGroup;
-        conversationId = checkTimelineId(group.conversationId, `${at}.conversationId`);
-        if (group.from !== undefined && (typeof group.from !== 'bigint' || group.from < 0n)) {
-          throw new ValidationError(`${at}.from`, `Expected \`${at}.from\` to be a seq (a bigint from 0n), got ${describe(group.from)}`);
-        }
-        from = group.from;
-      } else {
-        throw new ValidationError(at, `Expected \`${at}\` to be a conversation id or { conversationId, from? }, got ${describe(item)}`);
-      }
-      if (!groups.has(conversationId)) groups.set(conversationId, { conversationId, digest: groupDigest(conversationId), from });
-    }
-    return [...groups.values()];
+  // A recent, fully delivered send of this message to exactly these inboxes.
+  #cached(key: string, targets: readonly string[]): SendResult<T> | undefined {
+    const cached = this.#recent.get(key);
+    if (cached === undefined || cached.recipients.size !== targets.length || !targets.every((id) => cached.recipients.has(id))) return undefined;
+    // Refresh its place in the LRU order.
+    this.#recent.delete(key);
+    this.#recent.set(key, cached);
+    const { result } = cached;
+    // Copies, so that a caller changing its result cannot change the cache.
+    return { ...result, fanOut: { ...result.fanOut, delivered: [...result.fanOut.delivered], failed: [...result.fanOut.failed] }, duplicate: true };
   }
 
-  async #readInbox(userId: string, position: Seq | undefined, limit: number, signal: AbortSignal | undefined): Promise<Source<T>> {
-    const from = after(position);
-    const read =
-      from === null ? [] : await collect(this.#inbox.store.timeline(userId).scan({ limit: limit + 1, signal, ...(from === undefined ? {} : { from }) }));
-    return { digest: undefined, position, entries: read.map(fromInbox), seqs: read.map((e) => e.seq), taken: 0 };
+  #ready(): Promise<void> {
+    const spec = this.#journalSpec;
+    if (spec === undefined) return Promise.resolve();
+    this.#journalReady ??= this.#send.journal!.ensureTable(spec).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#journalReady = undefined; // the next call retries
+        throw error;
+      },
+    );
+    return this.#journalReady;
   }
 
-  async #readGroup(
-    group: { conversationId: string; digest: string; from: Seq | undefined },
-    previous: CursorState | undefined,
-    limit: number,
-    signal: AbortSignal | undefined,
-  ): Promise<Source<T>> {
-    const timeline = this.#store.store.timeline(group.conversationId);
-    let position: Seq | undefined;
-    if (previous?.groups.has(group.digest)) {
-      position = previous.groups.get(group.digest);
-    } else if (group.from !== undefined) {
-      position = group.from === 0n ? undefined : group.from - 1n;
-    } else {
-      // First sight: start after the latest entry; what came before is history, not news.
-      const latest = await timeline.latest({ signal });
-      return { digest: group.digest, position: latest?.seq, entries: [], seqs: [], taken: 0 };
-    }
-    const from = after(position);
-    const read = from === null ? [] : await collect(timeline.scan({ limit: limit + 1, signal, ...(from === undefined ? {} : { from }) }));
-    return { digest: group.digest, position, entries: read.map((e) => fromStored(group.conversationId, e)), seqs: read.map((e) => e.seq), taken: 0 };
+  #startSweep(everyMs: number): void {
+    let running = false;
+    this.#sweep = setInterval(() => {
+      if (running || this.#closed) return;
+      running = true;
+      recoverPass(this.#send, undefined)
+        .catch(() => undefined) // logged by the pass; the next tick tries again
+        .finally(() => (running = false));
+    }, everyMs);
+    this.#sweep.unref();
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#closed) throw new TimelineError('CLOSED', `this Messenger was closed; ${operation} is refused`, { operation });
   }
 }
 
-function fromStored<T>(conversationId: string, entry: TimelineEntry<StoredMessage<T>>): MessengerEntry<T> {
-  const stored = entry.message;
-  if (stored === null || typeof stored !== 'object' || typeof stored.senderId !== 'string' || typeof stored.sentAt !== 'number') {
-    throw new TimelineError('CODEC', `entry ${entry.seq} of conversation ${JSON.stringify(conversationId)} is not a StoredMessage; was it written by Messenger.send?`, {
-      operation: 'read',
-      timelineId: conversationId,
-    });
+function checkRetention<T>(opts: Partial<MessengerOptions<T>>): void {
+  const storeTtl = opts.store!.store.ttlSeconds;
+  const syncTtl = opts.sync!.store.ttlSeconds;
+  if (storeTtl !== -1 && opts.allowExpiringHistory !== true) {
+    throw new ValidationError(
+      'options.store',
+      `Expected \`options.store\` to keep history forever (ttlSeconds -1), but its table ${opts.store!.store.table} has a TTL of ${storeTtl} seconds: history, and roaming, would silently expire. Pass \`allowExpiringHistory: true\` if a retention limit on history is intended`,
+    );
   }
-  return entry.messageId === undefined
-    ? { conversationId, seq: entry.seq, senderId: stored.senderId, sentAt: stored.sentAt, message: stored.message }
-    : { conversationId, seq: entry.seq, senderId: stored.senderId, sentAt: stored.sentAt, messageId: entry.messageId, message: stored.message };
+  if (syncTtl === -1 && opts.allowPermanentInboxes !== true) {
+    throw new ValidationError(
+      'options.sync',
+      `Expected \`options.sync\` to have a TTL (e.g. 7 * 86400), but its table ${opts.sync!.store.table} keeps entries forever: every inbox would grow without bound. Pass \`allowPermanentInboxes: true\` if that is intended`,
+    );
+  }
 }
 
-function fromInbox<T>(entry: TimelineEntry<InboxMessage<T>>): MessengerEntry<T> {
-  const m = entry.message;
-  if (m === null || typeof m !== 'object' || typeof m.conversationId !== 'string' || typeof m.seq !== 'bigint' || typeof m.senderId !== 'string') {
-    throw new TimelineError('CODEC', `inbox entry ${entry.seq} of ${JSON.stringify(entry.timelineId)} is not an InboxMessage; was it written by Messenger.send?`, {
-      operation: 'sync',
-      timelineId: entry.timelineId,
-    });
+function checkJournal(value: unknown, storeTable: string): Required<JournalOptions> | undefined {
+  if (value === false) return undefined;
+  const opts = checkOptionsObject(value, 'options.journal') as JournalOptions;
+  const table = opts.table ?? `${storeTable}_journal`;
+  if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
+    throw new ValidationError(
+      opts.table === undefined ? 'options.store' : 'options.journal.table',
+      opts.table === undefined
+        ? `the journal table name derived from the message store's table (${JSON.stringify(table)}) is not a valid table name; pass \`journal: { table }\``
+        : `Expected \`options.journal.table\` to be a table name (letters, digits and _, not starting with a digit, at most 255), got ${describe(table)}`,
+    );
   }
-  return entry.messageId === undefined
-    ? { conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, message: m.message }
-    : { conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, messageId: entry.messageId, message: m.message };
+  const ttlSeconds = opts.ttlSeconds === undefined ? DEFAULT_JOURNAL_TTL_SECONDS : checkTtlSeconds(opts.ttlSeconds, 'options.journal.ttlSeconds');
+  const leaseMs = checkOptionalPositiveInteger(opts.leaseMs, 'options.journal.leaseMs') ?? DEFAULT_LEASE_MS;
+  const claimWait = opts.claimWaitMs === undefined ? DEFAULT_CLAIM_WAIT_MS : opts.claimWaitMs;
+  if (typeof claimWait !== 'number' || !Number.isSafeInteger(claimWait) || claimWait < 0) {
+    throw new ValidationError('options.journal.claimWaitMs', `Expected \`options.journal.claimWaitMs\` to be an integer from 0 and up, got ${describe(claimWait)}`);
+  }
+  return { table, ttlSeconds, leaseMs, claimWaitMs: claimWait };
 }

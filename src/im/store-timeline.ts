@@ -1,6 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import { TimelineStore } from '../core/timeline-store.js';
-import type { Seq, TimelineEntry } from '../core/types.js';
+import type { AppendOptions, Seq, TimelineEntry } from '../core/types.js';
 import {
   checkMessageId,
   checkOptionalPositiveInteger,
@@ -14,14 +14,6 @@ import { after, collect } from './internal.js';
 
 /** Default page size of {@link StoreTimeline.page} and {@link StoreTimeline.since}. */
 const DEFAULT_PAGE_LIMIT = 50;
-
-/** Options of {@link StoreTimeline.append}. */
-export interface StoreAppendOptions {
-  /** The caller's id of the message, stored with the entry; used to recognise a re-sent message. */
-  messageId?: string;
-  /** Stops the call before it is sent: it rejects with an `AbortedError`. */
-  signal?: AbortSignal;
-}
 
 /** Options of {@link StoreTimeline.page}. */
 export interface HistoryPageOptions {
@@ -105,9 +97,9 @@ export class StoreTimeline<T> {
    *   codec cannot encode; nothing is written.
    * @throws {BackendError} when the backend fails.
    */
-  async append(conversationId: string, message: T, options?: StoreAppendOptions): Promise<TimelineEntry<T>> {
+  async append(conversationId: string, message: T, options?: AppendOptions): Promise<TimelineEntry<T>> {
     checkTimelineId(conversationId, 'conversationId');
-    const opts = checkOptionsObject(options) as StoreAppendOptions;
+    const opts = checkOptionsObject(options) as AppendOptions;
     const messageId = checkMessageId(opts.messageId, 'options.messageId');
     const signal = checkSignal(opts.signal);
     return this.store.timeline(conversationId).append(message, { messageId, signal });

@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import { ValidationError } from '../core/errors.js';
 import { TimelineStore } from '../core/timeline-store.js';
-import type { Seq, TimelineEntry } from '../core/types.js';
+import type { AppendOptions, Seq, TimelineEntry } from '../core/types.js';
 import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSignal, checkTimelineId } from '../core/validate.js';
 import { CursorKeyring, CursorKind, type CursorSecret, type CursorState } from './cursor.js';
 import { after, checkClock, collect, readClock } from './internal.js';
@@ -28,14 +28,6 @@ export interface SyncTimelineOptions {
    * @default Date.now
    */
   now?: () => number;
-}
-
-/** Options of {@link SyncTimeline.push}. */
-export interface PushOptions {
-  /** The caller's id of the message, stored with the entry; lets fan-out retries skip it. */
-  messageId?: string;
-  /** Stops the call before it is sent: it rejects with an `AbortedError`. */
-  signal?: AbortSignal;
 }
 
 /** Options of {@link SyncTimeline.sync}. */
@@ -70,17 +62,19 @@ export interface SyncResult<E> {
   readonly limited: boolean;
 }
 
-/** Internal access for the IM layer (the Messenger signs its cursors with the inbox's key). */
+/** What {@link syncInternals} returned. @internal */
 export interface SyncInternals {
   readonly keyring: CursorKeyring;
   readonly now: () => number;
 }
 
-const internals = new WeakMap<object, SyncInternals>();
-
-/** The cursor keyring and clock of a SyncTimeline, for the Messenger. @internal */
+/**
+ * @deprecated Read `sync.cursorKeyring` and `sync.clock` instead; kept only until the Messenger
+ * moves to them.
+ * @internal
+ */
 export function syncInternals(sync: SyncTimeline<unknown>): SyncInternals {
-  return internals.get(sync)!;
+  return { keyring: sync.cursorKeyring, now: sync.clock };
 }
 
 /**
@@ -141,7 +135,20 @@ export class SyncTimeline<T> {
     this.#now = checkClock(opts.now) ?? Date.now;
     this.ephemeralCursors = this.#keyring.ephemeral;
     if (this.ephemeralCursors) log('table %s: no cursorSecret configured; cursors are valid only in this instance', store.table);
-    internals.set(this, { keyring: this.#keyring, now: this.#now });
+  }
+
+  /**
+   * The keyring that signs and verifies this inbox's cursors. The Messenger signs its own cursors
+   * with it, so that one `cursorSecret` serves both.
+   * @internal
+   */
+  get cursorKeyring(): CursorKeyring {
+    return this.#keyring;
+  }
+
+  /** The clock that stamps cursors and decides `limited`. @internal */
+  get clock(): () => number {
+    return this.#now;
   }
 
   /**
@@ -151,9 +158,9 @@ export class SyncTimeline<T> {
    *   codec cannot encode; nothing is written.
    * @throws {BackendError} when the backend fails.
    */
-  async push(receiverId: string, message: T, options?: PushOptions): Promise<TimelineEntry<T>> {
+  async push(receiverId: string, message: T, options?: AppendOptions): Promise<TimelineEntry<T>> {
     checkTimelineId(receiverId, 'receiverId');
-    const opts = checkOptionsObject(options) as PushOptions;
+    const opts = checkOptionsObject(options) as AppendOptions;
     const messageId = checkMessageId(opts.messageId, 'options.messageId');
     const signal = checkSignal(opts.signal);
     return this.store.timeline(receiverId).append(message, { messageId, signal });

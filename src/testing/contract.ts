@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TimelineBackend } from '../core/backend.js';
+import { resolveCapabilities } from '../core/capabilities.js';
+import { GuardedBackend } from '../core/guarded-backend.js';
+import { describeRawInterface } from './raw-contract.js';
 import { ClosedError, TimelineError } from '../core/errors.js';
 import { TimelineStore } from '../core/timeline-store.js';
 import type { TimelineEntry } from '../core/types.js';
@@ -99,8 +102,12 @@ export function describeBackendContract(framework: ContractFramework, options: B
   const firstSeq = 2n ** 60n + 7n;
   let clock = Date.UTC(2030, 0, 1);
   const context: ContractContext = { now: () => clock, firstSeq };
-  let backendPromise: Promise<TimelineBackend> | undefined;
-  const backend = (): Promise<TimelineBackend> => (backendPromise ??= Promise.resolve(options.createBackend(context)));
+  let backendPromise: Promise<{ raw: TimelineBackend; guarded: GuardedBackend }> | undefined;
+  // The suite uses backends the way TimelineStore does: through the core's GuardedBackend, which
+  // does the closed and abort checks. The raw interface is tested on its own (raw-contract.ts).
+  const created = (): Promise<{ raw: TimelineBackend; guarded: GuardedBackend }> =>
+    (backendPromise ??= Promise.resolve(options.createBackend(context)).then((raw) => ({ raw, guarded: GuardedBackend.wrap(raw) })));
+  const backend = async (): Promise<TimelineBackend> => (await created()).guarded;
   const table = (): string => `contract_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const id = (prefix = 'tl'): string => `${prefix}:${randomUUID()}`;
   const store = async (ttlSeconds = -1): Promise<TimelineStore<Message>> => {
@@ -118,13 +125,15 @@ export function describeBackendContract(framework: ContractFramework, options: B
   describe(`TimelineBackend contract: ${options.name}`, () => {
     framework.afterAll?.(async () => {
       if (backendPromise === undefined) return;
-      const b = await backendPromise;
-      await b.close();
-      await options.destroyBackend?.(b);
+      const { raw, guarded } = await backendPromise;
+      await guarded.close();
+      await options.destroyBackend?.(raw);
     });
 
+    describeRawInterface({ backend: async () => (await created()).raw, table, id, test });
+
     test('declares usable capabilities', async () => {
-      const c = (await backend()).capabilities;
+      const c = resolveCapabilities(await backend());
       assert.equal(typeof c.name, 'string');
       for (const key of ['maxBatchRows', 'maxBatchBytes', 'maxMessageBytes', 'maxScanPageRows'] as const) {
         assert.ok(Number.isSafeInteger(c[key]) && c[key] > 0, `capabilities.${key} must be a positive integer`);
@@ -321,7 +330,7 @@ export function describeBackendContract(framework: ContractFramework, options: B
         clock += DAY_MS / 2;
         const young = await tl.append({ n: 2 });
         assert.equal((await tl.get(old.seq))?.message.n, 1, 'visible before the TTL');
-        const granularity = (await backend()).capabilities.ttlGranularitySeconds * 1000;
+        const granularity = resolveCapabilities(await backend()).ttlGranularitySeconds * 1000;
         clock += DAY_MS / 2 + 1000 + granularity;
         assert.equal(await tl.get(old.seq), undefined, 'expired entry is invisible to get');
         assert.deepEqual((await collect(tl.scan())).map((e) => e.message.n), [2], 'expired entry is invisible to scan');
@@ -337,21 +346,27 @@ export function describeBackendContract(framework: ContractFramework, options: B
       });
     }
 
-    test('init verifies an existing table: TTL mismatch is updated or reported', async () => {
+    test('init verifies an existing table: a TTL mismatch is reported by default, changed only when asked', async () => {
       const b = await backend();
       const name = table();
-      await new TimelineStore({ backend: b, table: name, ttlSeconds: 86_400 }).init();
-      const strict = new TimelineStore({ backend: b, table: name, ttlSeconds: 2 * 86_400, onTtlMismatch: 'error' });
-      await assert.rejects(strict.init(), (error: unknown) => error instanceof TimelineError && error.code === 'TABLE_INCOMPATIBLE');
+      const isIncompatible = (error: unknown): boolean => error instanceof TimelineError && error.code === 'TABLE_INCOMPATIBLE';
+      const original = new TimelineStore<Message>({ backend: b, table: name, ttlSeconds: 86_400 });
+      await original.init();
+      await assert.rejects(new TimelineStore({ backend: b, table: name, ttlSeconds: 2 * 86_400 }).init(), isIncompatible);
+      await assert.rejects(new TimelineStore({ backend: b, table: name, ttlSeconds: 2 * 86_400, onTtlMismatch: 'error' }).init(), isIncompatible);
+      // Lazy init of a store without a TTL must not make the table keep entries forever.
+      await assert.rejects(new TimelineStore<Message>({ backend: b, table: name }).timeline(id()).append({ n: 1 }), isIncompatible);
       const same = await new TimelineStore({ backend: b, table: name, ttlSeconds: 86_400 }).init();
       assert.equal(same.created, false);
-      const updated = await new TimelineStore({ backend: b, table: name, ttlSeconds: 2 * 86_400 }).init();
+      assert.equal(same.ttlSeconds, 86_400, 'the rejected stores left the TTL alone');
+      const updated = await new TimelineStore({ backend: b, table: name, ttlSeconds: 2 * 86_400, onTtlMismatch: 'update' }).init();
       assert.equal(updated.ttlUpdated, true);
       assert.equal(updated.ttlSeconds, 2 * 86_400);
     });
 
     test('close() twice is safe and use after close rejects with CLOSED', async () => {
-      const b = await options.createBackend(context);
+      const raw = await options.createBackend(context);
+      const b = GuardedBackend.wrap(raw);
       const s = new TimelineStore<Message>({ backend: b, table: table() });
       const tl = s.timeline(id());
       const entry: TimelineEntry<Message> = await tl.append({ n: 1 });
@@ -365,7 +380,7 @@ export function describeBackendContract(framework: ContractFramework, options: B
       await s.close();
       await s.close();
       await assert.rejects(tl.append({ n: 3 }), (error: unknown) => error instanceof ClosedError);
-      await options.destroyBackend?.(b);
+      await options.destroyBackend?.(raw);
     });
   });
 }

@@ -9,3 +9,4 @@ export { describeBackendContract } from './contract.js';
 export type { ContractFramework, ContractContext, BackendContractOptions } from './contract.js';
 export { describeRecordContract } from './records-contract.js';
 export type { RecordContractOptions } from './records-contract.js';
+export { PassThroughBackend } from './pass-through.js';

@@ -96,6 +96,10 @@ describe('authentication', () => {
     const unsupported = await raw('POST', '/CreateIndex', body, signedHeaders('/CreateIndex', body));
     expect(unsupported.status).toBe(400);
     expect(unsupported.body.toString()).toContain('not supported by the emulator');
+    for (const api of ['/ListStream', '/GetStreamRecord', '/SQLQuery', '/Search', '/StartLocalTransaction']) {
+      const r = await raw('POST', api, body, signedHeaders(api, body));
+      expect([api, r.status, r.body.toString().includes('not supported by the emulator')]).toEqual([api, 400, true]);
+    }
     const unknown = await raw('POST', '/__emulator', body, signedHeaders('/__emulator', body));
     expect(unknown.status).toBe(400);
   });

@@ -94,9 +94,27 @@ describe('CreateTable / DescribeTable / ListTable / UpdateTable / DeleteTable', 
     await client.createTable(tableParams('ttl_forever', [{ name: 'k', type: 'STRING' }], { timeToLive: -1, maxVersions: 1 }));
   });
 
-  it('rejects streams as not supported', async () => {
+  it('accepts a stream specification and reports it in DescribeTable and UpdateTable', async () => {
     const params = { ...tableParams('with_stream', [{ name: 'k', type: 'STRING' }]), streamSpecification: { enableStream: true, expirationTime: 24 } };
-    await expectError(client.createTable(params), 400, 'OTSParameterInvalid', 'not supported by the emulator');
+    await client.createTable(params);
+    const d = await client.describeTable({ tableName: 'with_stream' });
+    expect(d.streamDetails.enableStream).toBe(true);
+    expect(d.streamDetails.expirationTime).toBe(24);
+    expect(d.streamDetails.streamId).toMatch(/^with_stream_\d+$/);
+    expect(Number(d.streamDetails.lastEnableTime)).toBe(Date.UTC(2025, 0, 1));
+    const longer = await client.updateTable({ tableName: 'with_stream', tableOptions: {}, streamSpecification: { enableStream: true, expirationTime: 168 } });
+    expect(longer.streamDetails).toMatchObject({ enableStream: true, expirationTime: 168, streamId: d.streamDetails.streamId });
+    const off = await client.updateTable({ tableName: 'with_stream', tableOptions: {}, streamSpecification: { enableStream: false } });
+    expect(off.streamDetails.enableStream).toBe(false);
+    expect((await client.describeTable({ tableName: 'with_stream' })).streamDetails.enableStream).toBe(false);
+    expect((await client.describeTable({ tableName: 'describe_me' })).streamDetails.enableStream).toBe(false);
+  });
+
+  it('validates the stream expiration time', async () => {
+    const spec = (expirationTime: number | undefined) => ({ ...tableParams('bad_stream', [{ name: 'k', type: 'STRING' }]), streamSpecification: { enableStream: true, expirationTime } });
+    await expectError(client.createTable(spec(0)), 400, 'OTSParameterInvalid', 'expiration_time must be in range [1, 168]');
+    await expectError(client.createTable(spec(169)), 400, 'OTSParameterInvalid', 'expiration_time must be in range [1, 168]');
+    await expectError(client.createTable(spec(undefined)), 400, 'OTSParameterInvalid', 'expiration_time is required');
   });
 
   it('updates TTL and max versions, validating them', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortedError, SyncTimeline, fanOut, retryFanOut, type FanOutResult } from '../../src/index.js';
+import { AbortedError, resolveCapabilities, SyncTimeline, fanOut, retryFanOut, type FanOutResult } from '../../src/index.js';
 import { backendFactories, type TestBackend } from './backends.js';
 import { all, expectInvalid, SECRET, stores, type Chat } from './fixtures.js';
 import { FaultyBackend } from './wrappers.js';
@@ -33,7 +33,7 @@ describe.each(backendFactories)('fanOut on $name', (factory) => {
     expect(result.failed).toEqual([]);
     expect(result.messageId).toBe('m1');
     expect(result.delivered.map((d) => d.receiverId)).toEqual(receivers);
-    const maxRows = t.backend.capabilities.maxBatchRows;
+    const maxRows = resolveCapabilities(t.backend).maxBatchRows;
     expect(faulty.appendCalls).toHaveLength(Math.ceil(1000 / maxRows));
     expect(faulty.appendCalls.every((rows) => rows <= maxRows)).toBe(true);
     expect(faulty.maxInFlight).toBeLessThanOrEqual(2);
@@ -47,7 +47,7 @@ describe.each(backendFactories)('fanOut on $name', (factory) => {
   it('uses at most `concurrency` requests in flight (default 16)', async () => {
     const { inbox, faulty } = setup();
     await inbox.store.init();
-    const n = t.backend.capabilities.maxBatchRows * 20;
+    const n = resolveCapabilities(t.backend).maxBatchRows * 20;
     const result = await fanOut(inbox, ids(n), { text: 'x' });
     expect(result.failed).toEqual([]);
     expect(faulty.maxInFlight).toBeGreaterThan(1);
@@ -109,7 +109,7 @@ describe.each(backendFactories)('fanOut on $name', (factory) => {
 
   it('reports a failed request as a failure of each of its receivers', async () => {
     const { inbox, faulty } = setup();
-    const maxRows = t.backend.capabilities.maxBatchRows;
+    const maxRows = resolveCapabilities(t.backend).maxBatchRows;
     const n = Math.min(maxRows * 2, 2000);
     let calls = 0;
     faulty.failCall = () => ++calls === 1;

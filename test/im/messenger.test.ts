@@ -414,8 +414,8 @@ describe.each(backendFactories)('Messenger on $name', (factory) => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const { messenger: m, store, sync } = messenger(t, { checkBeforeSend: false }, counting);
-    const sibling = (options: { checkBeforeSend?: boolean }) => new Messenger<Chat>({ store, sync, largeGroupThreshold: 500, largeGroupsOf: () => [], ...options });
+    const { messenger: m, store, sync } = messenger(t, { checkBeforeSend: false, journal: false }, counting);
+    const sibling = (options: { checkBeforeSend?: boolean }) => new Messenger<Chat>({ store, sync, largeGroupThreshold: 500, largeGroupsOf: () => [], journal: false, ...options });
     const send = (mm: Messenger<Chat>) => mm.send({ conversationId: 'dm:nocheck', senderId: 'a', recipients: ['b'], message: { text: 'x' }, messageId: 'n1' });
     const first = await send(m);
     expect(scans).toBe(0);

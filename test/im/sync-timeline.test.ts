@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidCursorError, SyncTimeline, TimelineStore, isTimelineError, type TimelineEntry } from '../../src/index.js';
+import { InvalidCursorError, resolveCapabilities, SyncTimeline, TimelineStore, isTimelineError, type TimelineEntry } from '../../src/index.js';
 import { backendFactories, uniqueTable, type TestBackend } from './backends.js';
 import { all, expectInvalid, SECRET, stores, WEEK_SECONDS, type Chat } from './fixtures.js';
 
@@ -68,7 +68,7 @@ describe.each(backendFactories)('SyncTimeline on $name', (factory) => {
   it('starts from what is retained when the cursor is undefined', async () => {
     const s = inbox();
     await s.push('bob', { text: 'old' });
-    t.advance(WEEK_SECONDS * 1000 + (t.backend.capabilities.ttlGranularitySeconds + 1) * 1000);
+    t.advance(WEEK_SECONDS * 1000 + (resolveCapabilities(t.backend).ttlGranularitySeconds + 1) * 1000);
     await s.push('bob', { text: 'new' });
     const r = await s.sync('bob');
     expect(r.entries.map((e) => e.message.text)).toEqual(['new']);
@@ -160,6 +160,23 @@ describe.each(backendFactories)('SyncTimeline on $name', (factory) => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('accepts exactly one spelling of a cursor: every other last character is rejected', async () => {
+    const s = inbox();
+    const { cursor } = await s.sync('bob');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let accepted = 0;
+    for (const ch of alphabet) {
+      const variant = cursor.slice(0, -1) + ch;
+      const outcome = await s.sync('bob', { cursor: variant }).then(
+        () => 'ok',
+        (e: unknown) => (e instanceof InvalidCursorError ? 'invalid' : e),
+      );
+      if (outcome === 'ok') accepted += 1;
+      else expect(outcome).toBe('invalid');
+    }
+    expect(accepted).toBe(1);
   });
 
   it('makes the missing secret visible: ephemeral cursors do not survive another instance', async () => {

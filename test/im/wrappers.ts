@@ -6,50 +6,41 @@ import {
   type AppendRow,
   type AppendRowResult,
   type BackendAppendOptions,
-  type EnsureTableOptions,
   type ScanPage,
   type ScanPageRequest,
   type StoredRow,
-  type TableDescription,
-  type TableSpec,
   type TimelineBackend,
 } from '../../src/index.js';
+import { PassThroughBackend } from '../../src/testing/index.js';
 
 /**
  * Maps every seq s of the inner backend to s * step + offset: seqs become sparse and larger than
  * 2^53, like TableStore's auto-increment values, so that code assuming consecutive or small seqs
  * fails.
  */
-export class SparseSeqBackend implements TimelineBackend {
-  readonly capabilities: TimelineBackend['capabilities'];
-  readonly #inner: TimelineBackend;
+export class SparseSeqBackend extends PassThroughBackend {
   readonly #step: bigint;
   readonly #offset: bigint;
 
   constructor(inner: TimelineBackend, step = 7919n, offset = 2n ** 53n + 12_345n) {
-    this.#inner = inner;
+    super(inner);
     this.#step = step;
     this.#offset = offset;
-    this.capabilities = inner.capabilities;
   }
 
-  ensureTable(spec: TableSpec, options?: EnsureTableOptions): Promise<TableDescription> {
-    return this.#inner.ensureTable(spec, options);
-  }
-
-  async append(table: string, rows: readonly AppendRow[], options?: BackendAppendOptions): Promise<AppendRowResult[]> {
-    const results = await this.#inner.append(table, rows, options);
+  override async append(table: string, rows: readonly AppendRow[], options?: BackendAppendOptions): Promise<AppendRowResult[]> {
+    const results = await this.inner.append(table, rows, options);
     return results.map((r) => (r.ok ? { ok: true, seq: this.#out(r.seq) } : r));
   }
 
-  async get(table: string, timelineId: string, seq: bigint, options?: { signal?: AbortSignal }): Promise<StoredRow | undefined> {
+  override async get(table: string, timelineId: string, seq: bigint, options?: { signal?: AbortSignal }): Promise<StoredRow | undefined> {
     const d = seq - this.#offset;
     if (d < 0n || d % this.#step !== 0n) return undefined;
-    const row = await this.#inner.get(table, timelineId, d / this.#step, options);
+    const row = await this.inner.get(table, timelineId, d / this.#step, options);
     return row === undefined ? undefined : { ...row, seq: this.#out(row.seq) };
   }
 
-  async scan(table: string, request: ScanPageRequest): Promise<ScanPage> {
+  override async scan(table: string, request: ScanPageRequest): Promise<ScanPage> {
     let from: bigint | undefined;
     let to: bigint | undefined;
     if (request.direction === 'forward') {
@@ -70,13 +61,9 @@ export class SparseSeqBackend implements TimelineBackend {
       }
     }
     const { from: _f, to: _t, ...rest } = request;
-    const page = await this.#inner.scan(table, { ...rest, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
+    const page = await this.inner.scan(table, { ...rest, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
     const rows = page.rows.map((row) => ({ ...row, seq: this.#out(row.seq) }));
     return page.next === undefined ? { rows } : { rows, next: this.#out(page.next) };
-  }
-
-  close(): Promise<void> {
-    return this.#inner.close();
   }
 
   #out(seq: bigint): bigint {
@@ -106,9 +93,7 @@ export type RowFault = 'fail' | 'ambiguous' | undefined;
  * a retryable `BackendError` without writing; `'ambiguous'` writes the row but reports a
  * `WriteUncertainError` (a lost response). Also counts append requests and rows.
  */
-export class FaultyBackend implements TimelineBackend {
-  readonly capabilities: TimelineBackend['capabilities'];
-  readonly #inner: TimelineBackend;
+export class FaultyBackend extends PassThroughBackend {
   /** Decides each row's fate; replace it at will. */
   fault: (row: AppendRow, table: string) => RowFault = () => undefined;
   /** Makes scans of matching timelines fail. */
@@ -121,16 +106,7 @@ export class FaultyBackend implements TimelineBackend {
   maxInFlight = 0;
   #inFlight = 0;
 
-  constructor(inner: TimelineBackend) {
-    this.#inner = inner;
-    this.capabilities = inner.capabilities;
-  }
-
-  ensureTable(spec: TableSpec, options?: EnsureTableOptions): Promise<TableDescription> {
-    return this.#inner.ensureTable(spec, options);
-  }
-
-  async append(table: string, rows: readonly AppendRow[], options?: BackendAppendOptions): Promise<AppendRowResult[]> {
+  override async append(table: string, rows: readonly AppendRow[], options?: BackendAppendOptions): Promise<AppendRowResult[]> {
     this.appendCalls.push(rows.length);
     this.#inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
@@ -149,7 +125,7 @@ export class FaultyBackend implements TimelineBackend {
   async #appendRows(table: string, rows: readonly AppendRow[], options?: BackendAppendOptions): Promise<AppendRowResult[]> {
     const faults = rows.map((row) => this.fault(row, table));
     const applied = rows.filter((_, i) => faults[i] !== 'fail');
-    const innerResults = applied.length === 0 ? [] : await this.#inner.append(table, applied, options);
+    const innerResults = applied.length === 0 ? [] : await this.inner.append(table, applied, options);
     let j = 0;
     return rows.map((row, i): AppendRowResult => {
       const fault = faults[i];
@@ -164,18 +140,10 @@ export class FaultyBackend implements TimelineBackend {
     });
   }
 
-  get(table: string, timelineId: string, seq: bigint, options?: { signal?: AbortSignal }): Promise<StoredRow | undefined> {
-    return this.#inner.get(table, timelineId, seq, options);
-  }
-
-  async scan(table: string, request: ScanPageRequest): Promise<ScanPage> {
+  override async scan(table: string, request: ScanPageRequest): Promise<ScanPage> {
     if (this.failScan(table, request.timelineId)) {
       throw new BackendError(`injected scan failure for ${request.timelineId}`, { backendCode: 'OTSServerBusy', retryable: true, table });
     }
-    return this.#inner.scan(table, request);
-  }
-
-  close(): Promise<void> {
-    return this.#inner.close();
+    return this.inner.scan(table, request);
   }
 }

@@ -67,6 +67,9 @@ const BAD_IDS: readonly [string, unknown][] = [
   ['empty', ''],
   ['1025 bytes', OVER_ID],
   ['1026 bytes of UTF-8', OVER_ID_UTF8],
+  // UTF-8 cannot carry a lone surrogate: TableStore would store "user\uFFFD", another id.
+  ['with a lone high surrogate', 'user\uD800'],
+  ['with a lone low surrogate', '\uDC00user'],
 ];
 const BAD_COUNTS: readonly [string, unknown][] = [
   ['0', 0],
@@ -487,7 +490,7 @@ async function makeCtx(name: Ctx['name'], backend: TimelineBackend, writes: () =
     history: new StoreTimeline(store),
     sync,
     messenger,
-    maxMessageBytes: backend.capabilities.maxMessageBytes,
+    maxMessageBytes: store.capabilities.maxMessageBytes,
     cursors: {
       bob: (await sync.sync('bob')).cursor,
       otherTable: (await new SyncTimeline(otherInbox, { cursorSecret: CURSOR_SECRET }).sync('bob')).cursor,

@@ -43,6 +43,29 @@ class ScheduledBackend implements TimelineBackend {
     return this.#inner.capabilities;
   }
 
+  // The send journal's record calls take part in the interleavings too.
+  get records(): TimelineBackend['records'] {
+    const inner = this.#inner.records;
+    if (inner === undefined) return undefined;
+    const s = this.#s;
+    return {
+      recordLimits: inner.recordLimits,
+      ensureRecordTable: (spec, options) => inner.ensureRecordTable(spec, options),
+      writeRecords: async (table, writes, options) => {
+        await s.schedule(Promise.resolve(), `writeRecords ${writes.map((w) => w.key).join(',')}`);
+        return inner.writeRecords(table, writes, options);
+      },
+      getRecord: async (table, partition, key, options) => {
+        await s.schedule(Promise.resolve(), `getRecord ${key}`);
+        return inner.getRecord(table, partition, key, options);
+      },
+      scanRecords: async (table, request) => {
+        await s.schedule(Promise.resolve(), `scanRecords ${request.partition}`);
+        return inner.scanRecords(table, request);
+      },
+    };
+  }
+
   async ensureTable(spec: TableSpec, options?: EnsureTableOptions): Promise<TableDescription> {
     return this.#inner.ensureTable(spec, options);
   }

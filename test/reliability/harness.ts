@@ -150,6 +150,10 @@ export class TimedBackend implements TimelineBackend {
     return this.#inner.capabilities;
   }
 
+  get records(): TimelineBackend['records'] {
+    return this.#inner.records;
+  }
+
   async #timed<R>(what: keyof TimedBackend['times'], fn: () => Promise<R>): Promise<R> {
     const started = performance.now();
     try {

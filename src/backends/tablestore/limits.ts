@@ -41,8 +41,7 @@ export function tableStoreCapabilities(orderedBatches: boolean, rowOverheadBytes
     ttlGranularitySeconds: 0,
     orderedBatches,
     rowOverheadBytes,
-    // The service's TTL range: at least one day, and a 32-bit field the SDK would wrap. (Read by
-    // cores that know these fields; ignored by older ones.)
+    // The service's TTL range: at least one day, and a 32-bit field the SDK would wrap.
     minTtlSeconds: MIN_TTL_SECONDS,
     maxTtlSeconds: MAX_TTL_SECONDS,
   });

@@ -1,0 +1,109 @@
+/**
+ * Helpers shared by the API handlers: protobuf and PlainBuffer decoding that turns malformed input
+ * into `400 OTSParameterInvalid`, row size limits, capacity units, and primary keys as cells.
+ *
+ * @packageDocumentation
+ */
+import { invalid, OtsError } from './errors.js';
+import { LIMITS } from './limits.js';
+import type * as M from './messages.js';
+import { decodeRow, PlainBufferError, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer.js';
+import { decodeMessage, encodeMessage, ProtobufDecodeError, type Message, type MessageInput, type MessageSchema } from './protobuf.js';
+import type { PkType, PkValue, TableDef } from './store.js';
+
+/** Table and column names the service accepts. */
+export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+/** Largest signed 64-bit integer. */
+export const INT64_MAX = (1n << 63n) - 1n;
+/** Smallest signed 64-bit integer. */
+export const INT64_MIN = -(1n << 63n);
+
+/** The service's name of each value type, as its error messages spell it. */
+export const VT_NAME: Record<PlainValue['type'], string> = {
+  INTEGER: 'VT_INTEGER',
+  DOUBLE: 'VT_DOUBLE',
+  BOOLEAN: 'VT_BOOLEAN',
+  STRING: 'VT_STRING',
+  BINARY: 'VT_BLOB',
+  NULL: 'VT_NULL',
+  INF_MIN: 'VT_INF_MIN',
+  INF_MAX: 'VT_INF_MAX',
+  AUTO_INCREMENT: 'VT_AUTO_INCREMENT',
+};
+
+/** Decodes a request, turning malformed protobuf into `400 OTSParameterInvalid`. */
+export function decode<S extends MessageSchema>(schema: S, body: Buffer, name: string): Message<S> {
+  try {
+    return decodeMessage(schema, body, name);
+  } catch (e) {
+    if (e instanceof ProtobufDecodeError) throw invalid(`Failed to parse the ${name}: ${e.message}.`);
+    throw e;
+  }
+}
+
+/** Encodes a response. */
+export function encode<S extends MessageSchema>(schema: S, msg: MessageInput<S>, name: string): Buffer {
+  return encodeMessage(schema, msg, name);
+}
+
+/** Decodes a PlainBuffer row, turning malformed input into `400 OTSParameterInvalid`. */
+export function parseRow(buf: Buffer, what: string): PlainRow {
+  try {
+    return decodeRow(buf);
+  } catch (e) {
+    if (e instanceof PlainBufferError) throw invalid(`Invalid PlainBuffer in ${what}: ${e.message}.`);
+    throw e;
+  }
+}
+
+function byteLength(v: PlainValue): number {
+  if (v.type === 'STRING') return Buffer.byteLength(v.value, 'utf8');
+  if (v.type === 'BINARY') return v.value.length;
+  return 8;
+}
+
+/** Approximate data size of a request row, for capacity units. */
+export function rowDataSize(row: PlainRow): number {
+  let n = 0;
+  for (const c of row.primaryKey) n += c.name.length + (c.value ? byteLength(c.value) : 0) + 8;
+  for (const c of row.attributes) n += c.name.length + (c.value ? byteLength(c.value) : 0) + 8;
+  return n;
+}
+
+/** Limits that make BatchWriteRow fail as a whole, checked before any row is applied. */
+export function checkRowLimits(row: PlainRow): void {
+  if (row.attributes.length > LIMITS.columnsPerRow) {
+    throw new OtsError('OTSOutOfColumnCountLimit', `The number of columns from the request exceeds the limit, limit count: ${LIMITS.columnsPerRow}, column count: ${row.attributes.length}.`);
+  }
+  for (const c of row.primaryKey) {
+    if (c.value && (c.value.type === 'STRING' || c.value.type === 'BINARY') && byteLength(c.value) > LIMITS.primaryKeyValueBytes) {
+      throw invalid(`The length of primary key column: '${c.name}' exceeds the MaxLength:${LIMITS.primaryKeyValueBytes} with CurrentLength:${byteLength(c.value)}.`);
+    }
+  }
+  for (const c of row.attributes) {
+    if (c.value && (c.value.type === 'STRING' || c.value.type === 'BINARY') && byteLength(c.value) > LIMITS.attributeValueBytes) {
+      throw invalid(`The length of attribute column: '${c.name}' exceeds the MaxLength:${LIMITS.attributeValueBytes} with CurrentLength:${byteLength(c.value)}.`);
+    }
+  }
+}
+
+/** A `ConsumedCapacity` message. */
+export function capacity(read: number, write: number): MessageInput<typeof M.ConsumedCapacity> {
+  return { capacity_unit: { read, write } };
+}
+
+/** Capacity units for a number of bytes: `ceil(bytes / 4 KB)`, at least 1. */
+export function cu(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / 4096));
+}
+
+function pkValueToPlain(type: PkType, v: PkValue): PlainValue {
+  if (type === 'INTEGER') return { type: 'INTEGER', value: v as bigint };
+  if (type === 'STRING') return { type: 'STRING', value: (v as Buffer).toString('utf8') };
+  return { type: 'BINARY', value: v as Buffer };
+}
+
+/** A stored primary key as PlainBuffer cells. */
+export function pkToCells(def: TableDef, pk: readonly PkValue[]): PlainCell[] {
+  return def.primaryKey.map((col, i) => ({ name: col.name, value: pkValueToPlain(col.type, pk[i] as PkValue) }));
+}
