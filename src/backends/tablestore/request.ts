@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { AbortedError, BackendError } from '../../core/errors.js';
+import { AbortedError, BackendError, type BackendErrorOptions } from '../../core/errors.js';
 import { decodeSdkError, readKind, type DecodedError } from './errors.js';
 import { pause } from './retry.js';
 import { log, type OperationContext, type Runtime } from './runtime.js';
@@ -129,15 +129,23 @@ export function exhausted(ctx: OperationContext, error: BackendError, attempts: 
   return new BackendError(
     `${error.message} — gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} in ${elapsed} ms: the retry budget is exhausted. ` +
       'Allow more time with the `retryStrategy` option of TableStoreBackend, e.g. `retryStrategy: createRetryStrategy({ budgetMs: 30_000 })`.',
-    {
-      cause: error,
-      operation: ctx.operation,
-      table: ctx.table,
-      ...(error.timelineId === undefined ? {} : { timelineId: error.timelineId }),
-      retryable: true,
-      ...serviceFields(error),
-    },
+    wrapping(ctx, error),
   );
+}
+
+/**
+ * Options of an error that wraps `error` for the operation: its timeline and service fields,
+ * retryable (both wrappers below end a call whose requests were never applied).
+ */
+function wrapping(ctx: OperationContext, error: BackendError): BackendErrorOptions {
+  return {
+    cause: error,
+    operation: ctx.operation,
+    table: ctx.table,
+    ...(error.timelineId === undefined ? {} : { timelineId: error.timelineId }),
+    retryable: true,
+    ...serviceFields(error),
+  };
 }
 
 /**
@@ -152,14 +160,7 @@ export function unreachableError(rt: Runtime, ctx: OperationContext, error: Back
   return new BackendError(
     `${ctx.operation} on table ${ctx.table} failed: cannot connect to ${rt.endpoint} (${detail}). ` +
       'Is the TableStore server (or the emulator: `npx tablestore-timeline-emulator`) running there? Check the `endpoint` option.',
-    {
-      cause: error,
-      operation: ctx.operation,
-      table: ctx.table,
-      ...(error.timelineId === undefined ? {} : { timelineId: error.timelineId }),
-      // Nothing was sent, so a later attempt is safe once the server is up.
-      retryable: true,
-      ...serviceFields(error),
-    },
+    // Nothing was sent, so a later attempt is safe once the server is up.
+    wrapping(ctx, error),
   );
 }
