@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendError } from '../../src/core/errors.js';
 import { TableStoreBackend, type RetryStrategy } from '../../src/backends/tablestore/index.js';
-import { harness, requests, tableName, timelineId, type Harness } from './helpers.js';
+import { fakeClient, harness, requests, tableName, timelineId, type Harness } from './helpers.js';
 
 /** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
 async function freePort(): Promise<number> {
@@ -116,20 +116,13 @@ describe('a refused connection after the server answered (a restart)', () => {
     const busy = (): Error => Object.assign(new Error('\n\rOTSServerBusy\u0012\u000bServer busy requestId:r-1'), { code: 503 });
     const script: (() => Promise<unknown>)[] = [];
     let calls = 0;
-    const unused = (): Promise<never> => Promise.reject(new Error('not expected'));
-    const client = {
-      createTable: unused,
-      describeTable: unused,
-      updateTable: unused,
-      putRow: unused,
-      getRow: unused,
-      batchWriteRow: unused,
+    const client = fakeClient({
       getRange: () => {
         calls++;
         const next = script.shift();
         return next === undefined ? Promise.reject(new Error('script exhausted')) : next();
       },
-    };
+    });
     let asked = 0;
     const b = new TableStoreBackend({ client, retryStrategy: ({ attempt }) => (asked++, attempt < 10 ? 0 : null) });
     const page = { timelineId: 'tl', direction: 'forward' as const, limit: 10 };
