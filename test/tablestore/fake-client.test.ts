@@ -5,19 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { TableStoreBackend } from '../../src/backends/tablestore/index.js';
 import { loadTableStoreSdk } from '../../src/backends/tablestore/load-sdk.js';
+import { fakeClient } from './helpers.js';
 
 describe('orderedBatches verification', () => {
   it('keeps the rows of a batch numbered out of order, and stops declaring orderedBatches', async () => {
     const sdk = await loadTableStoreSdk();
     const seqs = [30n, 20n, 10n];
-    const unused = (): Promise<never> => Promise.reject(new Error('not expected'));
-    const client = {
-      createTable: unused,
-      describeTable: unused,
-      updateTable: unused,
-      putRow: unused,
-      getRow: unused,
-      getRange: unused,
+    const client = fakeClient({
       batchWriteRow: async (params: Record<string, unknown>) => {
         const rows = (params.tables as { rows: unknown[] }[])[0]!.rows;
         return {
@@ -30,7 +24,7 @@ describe('orderedBatches verification', () => {
           })),
         };
       },
-    };
+    });
     const backend = new TableStoreBackend({ client, orderedBatches: true });
     expect(backend.capabilities.orderedBatches).toBe(true);
     const rows = ['a', 'b', 'c'].map((t) => ({ timelineId: 'bob', payload: new TextEncoder().encode(t) }));

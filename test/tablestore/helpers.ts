@@ -74,3 +74,13 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   for await (const item of iterable) out.push(item);
   return out;
 }
+
+/**
+ * A look-alike `TableStore.Client` for behaviour the emulator cannot provoke: every method rejects
+ * with "not expected" unless given in `methods`.
+ */
+export function fakeClient(methods: Partial<Record<keyof TableStoreClientLike, (params: Record<string, unknown>) => Promise<unknown>>>): TableStoreClientLike {
+  const unused = (): Promise<never> => Promise.reject(new Error('not expected'));
+  const names = ['createTable', 'describeTable', 'updateTable', 'putRow', 'deleteRow', 'batchWriteRow', 'getRow', 'getRange'] as const;
+  return Object.fromEntries(names.map((name) => [name, methods[name] ?? unused])) as unknown as TableStoreClientLike;
+}

@@ -3,8 +3,8 @@
  * the table layout, which request each call makes, per-row retries, ambiguous outcomes, and the
  * checks made before anything is sent.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BackendError, ClosedError, TableIncompatibleError, ValidationError, WriteUncertainError } from '../../src/core/errors.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AbortedError, BackendError, ClosedError, TableIncompatibleError, ValidationError, WriteUncertainError } from '../../src/core/errors.js';
 import type { RecordWrite } from '../../src/core/records.js';
 import { createRetryStrategy } from '../../src/backends/tablestore/index.js';
 import { bytes, harness, requests, tableName, text, type Harness } from './helpers.js';
@@ -58,7 +58,7 @@ describe('record tables', () => {
     const row = await h.client.getRow({ tableName: other, primaryKey: [{ user_id: 'u' }, { conv_id: 'c' }], maxVersions: 1 });
     expect(row.row?.attributes?.map((a) => a.columnName).sort()).toEqual(['body', 'ver']);
     // The default layout does not fit that table.
-    await expect(h.backend.records.ensureRecordTable({ table: other, ttlSeconds: -1 })).rejects.toThrow(/a record table needs \(partition STRING, key STRING\)/);
+    await expect(h.backend.records.ensureRecordTable({ table: other, ttlSeconds: -1 })).rejects.toThrow(/a record table needs \(partition STRING, key STRING\).*`recordColumns` option/);
   });
 
   it('rejects a timeline table, and never changes a TTL unless onTtlMismatch is "update"', async () => {
@@ -93,6 +93,17 @@ describe('record writes: one request per call', () => {
     const batch = await counting(WRITE_APIS, () => r.writeRecords(t, [put('p', 'a', '1', 'v1'), put('q', 'b', '2', 'v2'), { type: 'delete', partition: 'p', key: 'zz' }]));
     expect(batch.value).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
     expect(batch.counts).toEqual({ PutRow: 0, DeleteRow: 0, BatchWriteRow: 1 });
+  });
+
+  it('splits a batch only past the 4 MB request limit', async () => {
+    const t = await recordTable();
+    const big = (key: string): RecordWrite => ({ type: 'put', partition: 'p', key, value: new Uint8Array(1_500_000).fill(key.charCodeAt(0)), version: key });
+    const { value, counts } = await counting(WRITE_APIS, () => h.backend.records.writeRecords(t, [big('a'), big('b'), big('c')]));
+    expect(value).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    // 3 MB in the first request; the third record alone in a second one.
+    expect(counts).toEqual({ PutRow: 1, DeleteRow: 0, BatchWriteRow: 1 });
+    const c = await h.backend.records.getRecord(t, 'p', 'c');
+    expect([c?.value.byteLength, c?.value[0]]).toEqual([1_500_000, 'c'.charCodeAt(0)]);
   });
 
   it('reads are one GetRow and one GetRange per call', async () => {
@@ -152,6 +163,31 @@ describe('record writes under faults', () => {
     const batch = await h.backend.records.writeRecords(t, [put('p', 'a', 'x', 'v1'), { type: 'delete', partition: 'p', key: 'k' }]);
     expect(batch.map((r) => (r.ok ? 'ok' : r.conflict ? 'conflict' : r.error.code))).toEqual(['WRITE_UNCERTAIN', 'WRITE_UNCERTAIN']);
     expect(await h.backend.records.getRecord(t, 'p', 'a')).toBeUndefined();
+  });
+
+  it('an ambiguous row of a batch is uncertain on its own; the other rows keep their outcome', async () => {
+    const t = await recordTable();
+    h.emu.faults.inject({ api: 'BatchWriteRow', rowError: { code: 'OTSTimeout' }, rows: [1], times: 1 });
+    const { value, counts } = await counting(WRITE_APIS, () => h.backend.records.writeRecords(t, [put('p', 'a', 'x', 'v1'), put('p', 'b', 'y', 'v1'), put('p', 'c', 'z', 'v1')]));
+    expect(value.map((r) => (r.ok ? 'ok' : r.conflict ? 'conflict' : r.error.code))).toEqual(['ok', 'WRITE_UNCERTAIN', 'ok']);
+    expect(counts).toEqual({ PutRow: 0, DeleteRow: 0, BatchWriteRow: 1 });
+  });
+
+  it('a signal that fires while waiting to retry stops the call: the pending writes fail with an AbortedError', async () => {
+    const t = await recordTable();
+    const controller = new AbortController();
+    const patient = h.another({ retryStrategy: ({ attempt }) => (attempt < 50 ? 60_000 : null) });
+    h.emu.faults.inject({ api: 'PutRow', code: 'OTSServerBusy', times: 1 });
+    const before = requests(h.emu, 'PutRow');
+    const pending = patient.records.writeRecords(t, [put('p', 'k', 'x', 'v1')], { signal: controller.signal });
+    // The first attempt's answer arrives, then the call waits 60 s: abort it then.
+    await vi.waitFor(() => expect(requests(h.emu, 'PutRow')).toBe(before + 1), { timeout: 5000, interval: 5 });
+    controller.abort(new Error('user gave up'));
+    const [result] = await pending;
+    expect(result).toMatchObject({ ok: false, conflict: false });
+    expect((result as { error: unknown }).error).toBeInstanceOf(AbortedError);
+    expect(requests(h.emu, 'PutRow')).toBe(before + 1);
+    expect(await h.backend.records.getRecord(t, 'p', 'k')).toBeUndefined();
   });
 
   it('gives up when the strategy says so, with each row\'s error naming the option', async () => {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendError } from '../../src/core/errors.js';
 import { TableStoreBackend, type RetryStrategy } from '../../src/backends/tablestore/index.js';
-import { harness, requests, tableName, timelineId, type Harness } from './helpers.js';
+import { fakeClient, harness, requests, tableName, timelineId, type Harness } from './helpers.js';
 
 /** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
 async function freePort(): Promise<number> {
@@ -38,6 +38,9 @@ const operations: [string, () => Promise<unknown>][] = [
   ['ensureTable', () => backend.ensureTable({ table: 't', ttlSeconds: -1 })],
   ['get', () => backend.get('t', 'tl', 1n)],
   ['scan', () => backend.scan('t', { timelineId: 'tl', direction: 'forward', limit: 10 })],
+  ['ensureRecordTable', () => backend.records.ensureRecordTable({ table: 'r', ttlSeconds: -1 })],
+  ['getRecord', () => backend.records.getRecord('r', 'p', 'k')],
+  ['scanRecords', () => backend.records.scanRecords('r', { partition: 'p', limit: 10 })],
 ];
 
 describe('an unreachable endpoint', () => {
@@ -71,6 +74,20 @@ describe('an unreachable endpoint', () => {
     expect(single?.ok === false && single.error.message).toContain('running there?');
     expect(consulted).toBe(0);
   });
+
+  it('writeRecords gives every write the unreachable error, without retrying', async () => {
+    consulted = 0;
+    for (const count of [1, 3]) {
+      const writes = Array.from({ length: count }, (_, i) => ({ type: 'put' as const, partition: 'p', key: `k${i}`, value: new Uint8Array([i]), version: 'v' }));
+      const results = await backend.records.writeRecords('r', writes);
+      expect(results).toHaveLength(count);
+      for (const result of results) {
+        expect(result).toMatchObject({ ok: false, conflict: false });
+        expect((result as { error: Error }).error.message).toContain(`cannot connect to ${endpoint}`);
+      }
+    }
+    expect(consulted).toBe(0);
+  });
 });
 
 describe('a server that was reachable', () => {
@@ -89,5 +106,37 @@ describe('a server that was reachable', () => {
     const before = requests(h.emu, 'GetRange');
     expect(await h.backend.scan(name, { timelineId: timelineId(), direction: 'forward', limit: 10 })).toEqual({ rows: [] });
     expect(requests(h.emu, 'GetRange') - before).toBe(3);
+  });
+});
+
+describe('a refused connection after the server answered (a restart)', () => {
+  it('is retried under the strategy like any retryable error; refused on the first attempt, it is not', async () => {
+    const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8800'), { code: 'NetworkingError' });
+    // The SDK's shape of a service error: the HTTP status as `code`, the protobuf body as text.
+    const busy = (): Error => Object.assign(new Error('\n\rOTSServerBusy\u0012\u000bServer busy requestId:r-1'), { code: 503 });
+    const script: (() => Promise<unknown>)[] = [];
+    let calls = 0;
+    const client = fakeClient({
+      getRange: () => {
+        calls++;
+        const next = script.shift();
+        return next === undefined ? Promise.reject(new Error('script exhausted')) : next();
+      },
+    });
+    let asked = 0;
+    const b = new TableStoreBackend({ client, retryStrategy: ({ attempt }) => (asked++, attempt < 10 ? 0 : null) });
+    const page = { timelineId: 'tl', direction: 'forward' as const, limit: 10 };
+
+    script.push(() => Promise.reject(busy()), () => Promise.reject(refused()), () => Promise.resolve({ rows: [] }));
+    expect(await b.scan('t', page)).toEqual({ rows: [] });
+    expect([calls, asked]).toEqual([3, 2]);
+
+    calls = 0;
+    asked = 0;
+    script.push(() => Promise.reject(refused()), () => Promise.resolve({ rows: [] }));
+    const error = await b.scan('t', page).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/cannot connect to .*running there\?/);
+    expect([calls, asked]).toEqual([1, 0]);
+    await b.close();
   });
 });

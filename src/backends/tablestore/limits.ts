@@ -22,6 +22,10 @@ export const MAX_VALUE_BYTES = 2 * 1000 * 1000;
  * written by a request sent at local time T carries a cell timestamp after T - 15 min.
  */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+/** The service's shortest TTL other than -1 (forever): one day. */
+export const MIN_TTL_SECONDS = 86_400;
+/** The longest TTL the SDK can send: a signed 32-bit field. */
+export const MAX_TTL_SECONDS = 2 ** 31 - 1;
 /** Node's longest timer, in ms: a longer socket timeout is truncated to it, with a warning. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -38,7 +42,7 @@ export function tableStoreCapabilities(orderedBatches: boolean, rowOverheadBytes
     orderedBatches,
     rowOverheadBytes,
     // The service's TTL range: at least one day, and a 32-bit field the SDK would wrap.
-    minTtlSeconds: 86_400,
-    maxTtlSeconds: 2 ** 31 - 1,
+    minTtlSeconds: MIN_TTL_SECONDS,
+    maxTtlSeconds: MAX_TTL_SECONDS,
   });
 }

@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-import { ValidationError } from '../../core/errors.js';
+import { checkColumnNames } from './column-names.js';
 import type { StoredRecord } from '../../core/records.js';
 import type { SdkAttributeInput, SdkPrimaryKeyInput, SdkRow } from './sdk-types.js';
 import type { TableLayout } from './tables.js';
@@ -42,8 +42,6 @@ export interface TableStoreRecordColumns {
 /** {@link TableStoreRecordColumns} with every name resolved. */
 export type ResolvedRecordColumns = Required<TableStoreRecordColumns>;
 
-const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
-
 /**
  * Resolves and validates record column names.
  * @throws {ValidationError} for a name that is not an ASCII identifier, or two equal names.
@@ -55,17 +53,7 @@ export function resolveRecordColumns(columns: TableStoreRecordColumns | undefine
     value: columns?.value ?? 'value',
     version: columns?.version ?? 'version',
   };
-  const seen = new Map<string, string>();
-  for (const [name, column] of Object.entries(resolved)) {
-    const parameter = `options.recordColumns.${name}`;
-    // ASCII only: the SDK writes column-name lengths as UTF-16 code units, not bytes.
-    if (typeof column !== 'string' || !COLUMN_NAME.test(column)) {
-      throw new ValidationError(parameter, `Expected \`${parameter}\` to be 1 to 255 ASCII letters, digits or underscores, not starting with a digit, got ${JSON.stringify(column)}`);
-    }
-    const clash = seen.get(column);
-    if (clash !== undefined) throw new ValidationError(parameter, `\`${parameter}\` and \`${clash}\` must differ, both are ${JSON.stringify(column)}`);
-    seen.set(column, parameter);
-  }
+  checkColumnNames(resolved, 'recordColumns');
   return resolved;
 }
 
@@ -73,6 +61,7 @@ export function resolveRecordColumns(columns: TableStoreRecordColumns | undefine
 export function recordTableLayout(columns: ResolvedRecordColumns): TableLayout {
   return {
     kind: 'a record table',
+    option: 'recordColumns',
     primaryKey: [
       { name: columns.partition, type: 'STRING' },
       { name: columns.key, type: 'STRING' },

@@ -10,7 +10,8 @@
 import { BackendError, WriteUncertainError, type TimelineError } from '../../core/errors.js';
 import type { RecordExpectation, RecordWrite, RecordWriteResult } from '../../core/records.js';
 import { classifyCode, type DecodedError } from './errors.js';
-import { MAX_BATCH_BYTES } from './limits.js';
+import { batchBounds } from '../../core/batches.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_ROWS } from './limits.js';
 import { recordAttributes, recordPrimaryKey, type ResolvedRecordColumns } from './record-layout.js';
 import { backendError, callSdk, exhausted, failureOf, serviceFields, unreachableError } from './request.js';
 import { pause } from './retry.js';
@@ -75,20 +76,8 @@ async function pauseBeforeRetry(
 
 /** Splits pending writes into requests under the service's 4 MB request limit. */
 function chunks(pending: readonly WriteSlot[]): WriteSlot[][] {
-  const out: WriteSlot[][] = [];
-  let current: WriteSlot[] = [];
-  let bytes = 0;
-  for (const slot of pending) {
-    if (current.length > 0 && bytes + slot.bytes > MAX_BATCH_BYTES) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(slot);
-    bytes += slot.bytes;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
+  const bounds = batchBounds(pending.length, (i) => pending[i]!.bytes, { maxBatchRows: MAX_BATCH_ROWS, maxBatchBytes: MAX_BATCH_BYTES });
+  return bounds.slice(1).map((end, c) => pending.slice(bounds[c], end));
 }
 
 function recordBytes(write: RecordWrite): number {

@@ -25,8 +25,8 @@ import { ensureTableLayout } from './tables.js';
  *   are re-sent under the backend's `retryStrategy`; an ambiguous outcome (timeout, dropped
  *   connection, 5xx) is a `WriteUncertainError` result: read the version back to settle it.
  * - `getRecord` is a GetRow; `scanRecords` one GetRange within a partition.
- * - TTL: the table's, as for timeline tables; the service hides expired records from reads and
- *   conditions alike.
+ * - TTL: the table's, as for timeline tables; expired records are hidden from reads (see
+ *   docs/backends.md for conditions).
  */
 export class TableStoreRecords implements RecordBackend {
   /** 200 writes per call, values up to 2,000,000 bytes, partitions and keys up to 1024 UTF-8 bytes, 5000 records per page. */

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { AbortedError, BackendError } from '../../core/errors.js';
+import { AbortedError, BackendError, type BackendErrorOptions } from '../../core/errors.js';
 import { decodeSdkError, readKind, type DecodedError } from './errors.js';
 import { pause } from './retry.js';
 import { log, type OperationContext, type Runtime } from './runtime.js';
@@ -18,8 +18,11 @@ export class SdkFailure extends Error {
   }
 }
 
-/** Errors of requests that never reached the server (connection refused, unknown host). */
-const notSentErrors = new WeakSet<BackendError>();
+/** Errors of requests that could not connect because nothing listens there (refused, unknown host). */
+const unreachableErrors = new WeakSet<BackendError>();
+// A misconfiguration or a server that is down. Other connect failures (EAI_AGAIN, ENETUNREACH, …)
+// can be transient network trouble and are retried under the strategy like any retryable error.
+const NOTHING_THERE = /\b(ECONNREFUSED|ENOTFOUND)\b/;
 
 /**
  * Calls the SDK, turning its rejection into an {@link SdkFailure}, and notes on `ctx` whether the
@@ -107,7 +110,7 @@ export function backendError(ctx: OperationContext, decoded: DecodedError, cause
     ...(decoded.status === undefined ? {} : { status: decoded.status }),
     ...(decoded.requestId === undefined ? {} : { requestId: decoded.requestId }),
   });
-  if (decoded.notSent) notSentErrors.add(error);
+  if (decoded.notSent && NOTHING_THERE.test(decoded.message)) unreachableErrors.add(error);
   return error;
 }
 
@@ -126,15 +129,23 @@ export function exhausted(ctx: OperationContext, error: BackendError, attempts: 
   return new BackendError(
     `${error.message} — gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} in ${elapsed} ms: the retry budget is exhausted. ` +
       'Allow more time with the `retryStrategy` option of TableStoreBackend, e.g. `retryStrategy: createRetryStrategy({ budgetMs: 30_000 })`.',
-    {
-      cause: error,
-      operation: ctx.operation,
-      table: ctx.table,
-      ...(error.timelineId === undefined ? {} : { timelineId: error.timelineId }),
-      retryable: true,
-      ...serviceFields(error),
-    },
+    wrapping(ctx, error),
   );
+}
+
+/**
+ * Options of an error that wraps `error` for the operation: its timeline and service fields,
+ * retryable (both wrappers below end a call whose requests were never applied).
+ */
+function wrapping(ctx: OperationContext, error: BackendError): BackendErrorOptions {
+  return {
+    cause: error,
+    operation: ctx.operation,
+    table: ctx.table,
+    ...(error.timelineId === undefined ? {} : { timelineId: error.timelineId }),
+    retryable: true,
+    ...serviceFields(error),
+  };
 }
 
 /**
@@ -144,19 +155,12 @@ export function exhausted(ctx: OperationContext, error: BackendError, attempts: 
  * the endpoint; undefined when the failure is an ordinary retryable one.
  */
 export function unreachableError(rt: Runtime, ctx: OperationContext, error: BackendError): BackendError | undefined {
-  if (ctx.reached === true || !notSentErrors.has(error)) return undefined;
+  if (ctx.reached === true || !unreachableErrors.has(error)) return undefined;
   const detail = error.cause instanceof Error ? error.cause.message : error.message;
   return new BackendError(
     `${ctx.operation} on table ${ctx.table} failed: cannot connect to ${rt.endpoint} (${detail}). ` +
       'Is the TableStore server (or the emulator: `npx tablestore-timeline-emulator`) running there? Check the `endpoint` option.',
-    {
-      cause: error,
-      operation: ctx.operation,
-      table: ctx.table,
-      ...(error.timelineId === undefined ? {} : { timelineId: error.timelineId }),
-      // Nothing was sent, so a later attempt is safe once the server is up.
-      retryable: true,
-      ...serviceFields(error),
-    },
+    // Nothing was sent, so a later attempt is safe once the server is up.
+    wrapping(ctx, error),
   );
 }

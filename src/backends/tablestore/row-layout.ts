@@ -17,6 +17,7 @@
 import { ValidationError } from '../../core/errors.js';
 import { utf8Length } from '../../core/backend.js';
 import type { AppendRow, StoredRow } from '../../core/backend.js';
+import { checkColumnNames } from './column-names.js';
 import type { SdkAttributeInput, SdkPrimaryKeyCell, SdkPrimaryKeyInput, SdkRow, TableStoreSdk } from './sdk-types.js';
 
 /** Column names of a timeline table. All must be distinct ASCII identifiers. */
@@ -56,7 +57,6 @@ export type ResolvedColumns = Required<TableStoreColumns>;
 /** Bytes of payload per attribute cell: half the service's 2 MB value limit, whichever way "MB" is counted. */
 export const PAYLOAD_CHUNK_BYTES = 1024 * 1024;
 
-const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 const CHUNK_SUFFIX = /^_[1-9][0-9]*$/;
 
 /**
@@ -71,20 +71,11 @@ export function resolveColumns(columns: TableStoreColumns | undefined): Resolved
     messageId: columns?.messageId ?? 'message_id',
     writeId: columns?.writeId ?? 'write_id',
   };
-  const seen = new Map<string, string>();
-  for (const [key, name] of Object.entries(resolved)) {
-    const parameter = `options.columns.${key}`;
-    // ASCII only: the SDK writes column-name lengths as UTF-16 code units, not bytes.
-    if (typeof name !== 'string' || !COLUMN_NAME.test(name)) {
-      throw new ValidationError(parameter, `Expected \`${parameter}\` to be 1 to 255 ASCII letters, digits or underscores, not starting with a digit, got ${JSON.stringify(name)}`);
-    }
-    const clash = seen.get(name);
-    if (clash !== undefined) throw new ValidationError(parameter, `\`${parameter}\` and \`${clash}\` must differ, both are ${JSON.stringify(name)}`);
+  checkColumnNames(resolved, 'columns', (key, name, parameter) => {
     if (key !== 'payload' && name.startsWith(resolved.payload) && CHUNK_SUFFIX.test(name.slice(resolved.payload.length))) {
       throw new ValidationError(parameter, `\`${parameter}\` (${JSON.stringify(name)}) collides with the payload's continuation columns`);
     }
-    seen.set(name, parameter);
-  }
+  });
   return resolved;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { BackendError } from '../../core/errors.js';
 import { classifyCode, type DecodedError } from './errors.js';
+import { batchBounds } from '../../core/batches.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_ROWS } from './limits.js';
 import { backendError, callSdk, failureOf } from './request.js';
 import { attributeColumns, primaryKey, seqOfPrimaryKey } from './row-layout.js';
@@ -13,20 +14,14 @@ import { log, type OperationContext } from './runtime.js';
 import type { TableStoreClientLike } from './sdk-types.js';
 import { finish, succeed, type Slot, type WriteState } from './slots.js';
 
+const LIMITS = { maxBatchRows: MAX_BATCH_ROWS, maxBatchBytes: MAX_BATCH_BYTES };
+
 /** The next request: pending rows in input order, within the row and byte limits. */
 export function nextChunk(slots: readonly Slot[]): Slot[] {
-  const chunk: Slot[] = [];
-  let bytes = 0;
-  for (const slot of slots) {
-    if (slot.state !== 'pending') continue;
-    if (chunk.length > 0 && (chunk.length >= MAX_BATCH_ROWS || bytes + slot.bytes > MAX_BATCH_BYTES)) {
-      log('append: %d pending rows exceed one request; splitting', slots.filter((s) => s.state === 'pending').length);
-      break;
-    }
-    chunk.push(slot);
-    bytes += slot.bytes;
-  }
-  return chunk;
+  const pending = slots.filter((s) => s.state === 'pending');
+  const bounds = batchBounds(pending.length, (i) => pending[i]!.bytes, LIMITS);
+  if (bounds.length > 2) log('append: %d pending rows exceed one request; splitting', pending.length);
+  return pending.slice(0, bounds[1] ?? 0);
 }
 
 /** Sends one request; updates the slots. Returns the error that makes a retry pause necessary, if any. */

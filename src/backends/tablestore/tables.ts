@@ -25,6 +25,8 @@ export interface PrimaryKeyColumn {
 export interface TableLayout {
   /** E.g. `'a timeline table'`. */
   readonly kind: string;
+  /** The backend option that names these columns, e.g. `'columns'`. */
+  readonly option: string;
   readonly primaryKey: readonly PrimaryKeyColumn[];
 }
 
@@ -108,7 +110,7 @@ function verifyLayout(table: string, layout: TableLayout, description: SdkDescri
     const actual = pk.map((c) => describeColumn(c.name, typeName(c.type), autoIncrement(c))).join(', ');
     const wanted = layout.primaryKey.map((c) => describeColumn(c.name, c.type, c.autoIncrement === true)).join(', ');
     throw new TableIncompatibleError(
-      `table ${table} has the primary key (${actual}) but ${layout.kind} needs (${wanted}); use another table name, or set the backend's column options to match`,
+      `table ${table} has the primary key (${actual}) but ${layout.kind} needs (${wanted}); use another table name, or set the backend's \`${layout.option}\` option to match`,
       { operation: 'init', table },
     );
   }

@@ -82,6 +82,7 @@ export class TableStoreBackend implements TimelineBackend {
     const columns = this.#rt.columns;
     this.#layout = {
       kind: 'a timeline table',
+      option: 'columns',
       primaryKey: [
         { name: columns.timelineId, type: 'STRING' },
         { name: columns.seq, type: 'INTEGER', autoIncrement: true },

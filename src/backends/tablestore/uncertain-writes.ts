@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+import { BoundedMap } from '../../core/bounded-map.js';
+import { compositeKey } from '../../core/composite-key.js';
 
 /** Message ids remembered after a WriteUncertainError, so that a re-send checks before writing. */
 const MAX_UNCERTAIN_KEYS = 10_000;
@@ -17,9 +19,9 @@ export interface UncertainWrite {
   readonly sentAt: number;
 }
 
-/** A size-capped map (oldest forgotten first) of uncertain messages. */
+/** The uncertain messages, in the library's one size-capped map (least recently used forgotten first). */
 export class UncertainWrites {
-  readonly #entries = new Map<string, UncertainWrite>();
+  readonly #entries = new BoundedMap<string, UncertainWrite>({ maxSize: MAX_UNCERTAIN_KEYS });
 
   /** How many messages are remembered. */
   get size(): number {
@@ -32,10 +34,7 @@ export class UncertainWrites {
 
   /** Remembers a message as uncertain (as the newest entry). */
   remember(table: string, timelineId: string, messageId: string, write: UncertainWrite): void {
-    const k = key(table, timelineId, messageId);
-    this.#entries.delete(k);
-    this.#entries.set(k, write);
-    if (this.#entries.size > MAX_UNCERTAIN_KEYS) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key(table, timelineId, messageId), write);
   }
 
   /** Forgets a message once its outcome is known. */
@@ -48,5 +47,5 @@ export class UncertainWrites {
   }
 }
 
-// Structured, hence injective: no separator can be forged by an id.
-const key = (table: string, timelineId: string, messageId: string): string => JSON.stringify([table, timelineId, messageId]);
+// Length-prefixed, hence injective: no separator can be forged by an id.
+const key = (table: string, timelineId: string, messageId: string): string => compositeKey(table, timelineId, messageId);
