@@ -15,7 +15,8 @@ import type { Db, EngineOptions, LogRecord, RequestContext } from './context.js'
 import type { SupportedApi } from './limits.js';
 import { batchGetRow, getRange, getRow } from './reads.js';
 import { deleteRow, putRow, updateRow } from './row-writes.js';
-import { isRowVisible, Table } from './store.js';
+import { isRowVisible } from './store.js';
+import { Table } from './table.js';
 import { createTable, deleteTable, describeTable, listTable, updateTable } from './table-admin.js';
 
 export { LIMITS, SUPPORTED_APIS, type EmulatorLimits, type SupportedApi } from './limits.js';

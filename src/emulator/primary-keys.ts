@@ -8,7 +8,8 @@ import type { Db } from './context.js';
 import { invalid, OtsError } from './errors.js';
 import { LIMITS } from './limits.js';
 import type { PlainCell, PlainRow } from './plain-buffer.js';
-import { pkKey, type PkValue, type Table, type TableDef } from './store.js';
+import { pkKey, type PkValue, type TableDef } from './store.js';
+import type { Table } from './table.js';
 import { INT64_MAX, VT_NAME } from './wire.js';
 
 /** A decoded primary-key value, or a placeholder: auto-increment, INF_MIN, INF_MAX. */

@@ -11,7 +11,8 @@ import { LIMITS } from './limits.js';
 import * as M from './messages.js';
 import { encodeRow, encodeRows, type PlainCell, type PlainRow } from './plain-buffer.js';
 import { decodePk, readPk } from './primary-keys.js';
-import { compareBounds, isRowVisible, readableVersions, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type Table, type TableDef } from './store.js';
+import { compareBounds, isRowVisible, readableVersions, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type TableDef } from './store.js';
+import type { Table } from './table.js';
 import { capacity, cu, decode, encode, parseRow, pkToCells } from './wire.js';
 
 /** A condition's view of rendered cells (sorted by name, newest version first). */
