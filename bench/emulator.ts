@@ -109,6 +109,7 @@ function startChild(cli: string): Promise<Running> {
 async function emulatorCpuUs(endpoint: string): Promise<number> {
   const res = await fetch(`${endpoint}/__emulator/process`);
   const body = (await res.json()) as { cpuUsage: { user: number; system: number } };
+  if (process.env.EMULATOR_BENCH_DEBUG) process.stderr.write(`emulator cpu user ${body.cpuUsage.user} system ${body.cpuUsage.system}; client ${JSON.stringify(process.cpuUsage())}\n`);
   return body.cpuUsage.user + body.cpuUsage.system;
 }
 

@@ -177,9 +177,19 @@ export class PlainBufferWriter {
   }
 }
 
+// One scratch writer for single rows (returned rows, GetRow): rows are copied out at their exact
+// size, so no per-row buffer is allocated beyond the result.
+let scratch = new PlainBufferWriter(4096);
+
 /** Encodes one row, header included. */
 export function encodeRow(row: PlainRow): Buffer {
-  return encodeRows([row]);
+  scratch.truncate(0);
+  scratch.header();
+  scratch.row(row);
+  const out = Buffer.from(scratch.finish());
+  // Do not keep a huge scratch buffer after one wide row.
+  if (out.length > 64 * 1024) scratch = new PlainBufferWriter(4096);
+  return out;
 }
 
 /** Encodes a header and the given rows (an empty list gives an empty buffer). */

@@ -9,7 +9,7 @@
  *
  * @packageDocumentation
  */
-import { crc8, crc8Byte, crc8Uint32 } from './checksum.js';
+import { crc8Byte, crc8Range, crc8Uint32 } from './checksum.js';
 
 export { CellOp, HEADER, PlainBufferError, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
 import { HEADER, PlainBufferError, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
@@ -48,6 +48,19 @@ class Reader {
     return this.bytes(8);
   }
 
+  /** The buffer being read (to decode in place, without views). */
+  get buf(): Buffer {
+    return this.#buf;
+  }
+
+  /** Skips `n` bytes and returns where they start. */
+  skip(n: number): number {
+    this.#need(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
   bytes(n: number): Buffer {
     this.#need(n);
     const out = this.#buf.subarray(this.pos, this.pos + n);
@@ -65,7 +78,10 @@ class Reader {
   }
 }
 
-function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number } {
+// The checksum of the last value or cell read: returned beside the result without an object per cell.
+let lastCrc = 0;
+
+function readValue(r: Reader, crcIn: number): PlainValue {
   const declared = r.u32();
   const start = r.pos;
   const type = r.byte();
@@ -73,15 +89,15 @@ function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number }
   let value: PlainValue;
   switch (type) {
     case VariantType.INTEGER: {
-      const raw = r.i64raw();
-      crc = crc8(crc, raw);
-      value = { type: 'INTEGER', value: raw.readBigInt64LE(0) };
+      const at = r.skip(8);
+      crc = crc8Range(crc, r.buf, at, at + 8);
+      value = { type: 'INTEGER', value: r.buf.readBigInt64LE(at) };
       break;
     }
     case VariantType.DOUBLE: {
-      const raw = r.i64raw();
-      crc = crc8(crc, raw);
-      value = { type: 'DOUBLE', value: raw.readDoubleLE(0) };
+      const at = r.skip(8);
+      crc = crc8Range(crc, r.buf, at, at + 8);
+      value = { type: 'DOUBLE', value: r.buf.readDoubleLE(at) };
       break;
     }
     case VariantType.BOOLEAN: {
@@ -93,9 +109,10 @@ function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number }
     case VariantType.STRING:
     case VariantType.BLOB: {
       const len = r.u32();
-      const data = r.bytes(len);
-      crc = crc8(crc8Uint32(crc, len), data);
-      value = type === VariantType.STRING ? { type: 'STRING', value: data.toString('utf8') } : { type: 'BINARY', value: Buffer.from(data) };
+      const at = r.skip(len);
+      crc = crc8Range(crc8Uint32(crc, len), r.buf, at, at + len);
+      // Binary values are copied: the request buffer is not kept.
+      value = type === VariantType.STRING ? { type: 'STRING', value: r.buf.toString('utf8', at, at + len) } : { type: 'BINARY', value: Buffer.from(r.buf.subarray(at, at + len)) };
       break;
     }
     case VariantType.NULL:
@@ -116,7 +133,8 @@ function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number }
   if (r.pos - start !== declared) {
     throw new PlainBufferError(`cell value length mismatch: declared ${declared}, read ${r.pos - start}`);
   }
-  return { value, crc };
+  lastCrc = crc;
+  return value;
 }
 
 /**
@@ -152,20 +170,20 @@ export function decodeVariant(buf: Buffer): PlainValue {
   return value;
 }
 
-function readCell(r: Reader): { cell: PlainCell; crc: number } {
+function readCell(r: Reader): PlainCell {
   r.expectTag(Tag.CELL, 'TAG_CELL');
   r.expectTag(Tag.CELL_NAME, 'TAG_CELL_NAME');
   const nameLen = r.u32();
-  const nameBytes = r.bytes(nameLen);
-  let crc = crc8(0, nameBytes);
+  const nameAt = r.skip(nameLen);
+  const name = r.buf.toString('utf8', nameAt, nameAt + nameLen);
+  let crc = crc8Range(0, r.buf, nameAt, nameAt + nameLen);
   let value: PlainValue | undefined;
   let op: number | undefined;
   let timestamp: bigint | undefined;
   if (r.peek() === Tag.CELL_VALUE) {
     r.byte();
-    const v = readValue(r, crc);
-    value = v.value;
-    crc = v.crc;
+    value = readValue(r, crc);
+    crc = lastCrc;
   }
   if (r.peek() === Tag.CELL_TYPE) {
     r.byte();
@@ -173,16 +191,17 @@ function readCell(r: Reader): { cell: PlainCell; crc: number } {
   }
   if (r.peek() === Tag.CELL_TIMESTAMP) {
     r.byte();
-    const raw = r.i64raw();
-    crc = crc8(crc, raw);
-    timestamp = raw.readBigInt64LE(0);
+    const at = r.skip(8);
+    crc = crc8Range(crc, r.buf, at, at + 8);
+    timestamp = r.buf.readBigInt64LE(at);
   }
   // The operation byte is written before the timestamp but checksummed after it.
   if (op !== undefined) crc = crc8Byte(crc, op);
   r.expectTag(Tag.CELL_CHECKSUM, 'TAG_CELL_CHECKSUM');
   const sum = r.byte();
-  if (sum !== crc) throw new PlainBufferError(`cell checksum mismatch for column '${nameBytes.toString('utf8')}': expected ${crc}, got ${sum}`);
-  return { cell: { name: nameBytes.toString('utf8'), value, op, timestamp }, crc };
+  if (sum !== crc) throw new PlainBufferError(`cell checksum mismatch for column '${name}': expected ${crc}, got ${sum}`);
+  lastCrc = crc;
+  return { name, value, op, timestamp };
 }
 
 function readRowBody(r: Reader): PlainRow {
@@ -192,17 +211,15 @@ function readRowBody(r: Reader): PlainRow {
   if (r.peek() === Tag.ROW_PK) {
     r.byte();
     while (r.peek() === Tag.CELL) {
-      const { cell, crc } = readCell(r);
-      primaryKey.push(cell);
-      rowCrc = crc8Byte(rowCrc, crc);
+      primaryKey.push(readCell(r));
+      rowCrc = crc8Byte(rowCrc, lastCrc);
     }
   }
   if (r.peek() === Tag.ROW_DATA) {
     r.byte();
     while (r.peek() === Tag.CELL) {
-      const { cell, crc } = readCell(r);
-      attributes.push(cell);
-      rowCrc = crc8Byte(rowCrc, crc);
+      attributes.push(readCell(r));
+      rowCrc = crc8Byte(rowCrc, lastCrc);
     }
   }
   let deleteMarker = false;

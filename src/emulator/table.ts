@@ -55,8 +55,8 @@ export class Table {
   readonly #rows = new Map<string, StoredRow>();
   readonly #parts: Partition[] = [];
   readonly #partByKey = new Map<string, Partition>();
-  /** Last auto-increment value per partition key (`pkKey([partitionValue])`). */
-  readonly autoIncrement = new Map<string, bigint>();
+  /** Last auto-increment value per partition, by {@link rowKey} of the partition value. */
+  readonly #autoIncrement = new Map<string, { readonly first: PkValue; value: bigint }>();
   readonly #autoIncrementIndex: number;
 
   constructor(def: TableDef) {
@@ -129,19 +129,35 @@ export class Table {
     }
   }
 
+  /** The last auto-increment value handed out or written in the partition of `first`. */
+  lastAutoIncrement(first: PkValue): bigint | undefined {
+    return this.#autoIncrement.get(rowKey([first]))?.value;
+  }
+
+  /** Raises the partition's counter to `value` (never lowers it). */
+  raiseAutoIncrement(first: PkValue, value: bigint): void {
+    const key = rowKey([first]);
+    const e = this.#autoIncrement.get(key);
+    if (!e) this.#autoIncrement.set(key, { first, value });
+    else if (value > e.value) e.value = value;
+  }
+
+  /** Every partition's counter, keyed by `pkKey([partition value])` (the persisted format). */
+  *autoIncrementCounters(): Generator<[string, bigint]> {
+    for (const e of this.#autoIncrement.values()) yield [pkKey([e.first]), e.value];
+  }
+
   #bumpAutoIncrement(pk: readonly PkValue[]): void {
     const idx = this.#autoIncrementIndex;
     if (idx < 0) return;
     const v = pk[idx];
-    if (typeof v !== 'bigint') return;
-    const part = pkKey([pk[0] as PkValue]);
-    const last = this.autoIncrement.get(part);
-    if (last === undefined || v > last) this.autoIncrement.set(part, v);
+    if (typeof v === 'bigint') this.raiseAutoIncrement(pk[0] as PkValue, v);
   }
 
   /** Applies one resolved mutation. */
   apply(w: ResolvedWrite): void {
-    const existing = this.get(w.pk);
+    const key = rowKey(w.pk);
+    const existing = this.#rows.get(key);
     this.#bumpAutoIncrement(w.pk);
     const maxVersions = this.def.options.maxVersions;
     switch (w.kind) {
@@ -149,7 +165,7 @@ export class Table {
         if (existing) this.#remove(existing);
         return;
       case 'put': {
-        const row: StoredRow = { pk: w.pk, key: existing?.key ?? rowKey(w.pk), cells: new Map(), marker: w.cells.length === 0 ? w.ts : undefined };
+        const row: StoredRow = { pk: w.pk, key, cells: new Map(), marker: w.cells.length === 0 ? w.ts : undefined };
         for (const c of w.cells) {
           let versions = row.cells.get(c.name);
           if (!versions) row.cells.set(c.name, (versions = []));
@@ -161,7 +177,7 @@ export class Table {
       }
       case 'update': {
         let row = existing;
-        if (!row) row = { pk: w.pk, key: rowKey(w.pk), cells: new Map(), marker: undefined };
+        if (!row) row = { pk: w.pk, key, cells: new Map(), marker: undefined };
         for (const op of w.ops) {
           if (op.op === 'put') {
             let versions = row.cells.get(op.name);
