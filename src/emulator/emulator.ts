@@ -312,6 +312,8 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     try {
       if (req.method === 'GET' && route === 'stats') return sendJson(res, 200, stats());
       if (req.method === 'GET' && route === 'health') return sendJson(res, 200, { ok: true, instanceName: creds.instanceName, instanceNames: creds.instanceNames });
+      // CPU and memory of the emulator's process, for benchmarks that run it apart from the client.
+      if (req.method === 'GET' && route === 'process') return sendJson(res, 200, { pid: process.pid, cpuUsage: process.cpuUsage(), memoryUsage: process.memoryUsage() });
       if (req.method === 'POST' && route === 'reset') {
         reset();
         return sendJson(res, 200, { ok: true });
