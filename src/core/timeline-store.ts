@@ -221,7 +221,8 @@ export class TimelineStore<T = unknown> {
     // A fan-out passes one message object for every receiver: encode it once, not once per row.
     let lastMessage: unknown = NOT_ENCODED;
     let lastPayload: Uint8Array | undefined;
-    const rows = items.map((item, index): AppendRow => {
+    // Array.from visits holes of a sparse array (as undefined, rejected below); map would skip them.
+    const rows = Array.from(items, (item, index): AppendRow => {
       // Parameter names are built only for an error: this runs once per item of a fan-out.
       if (item === null || typeof item !== 'object') throw new ValidationError(`items[${index}]`, `Expected \`items[${index}]\` to be an object`);
       const id: unknown = item.timelineId;

@@ -156,9 +156,8 @@ export function checkTimelineIds(value: unknown, parameter: string): string[] {
     throw new ValidationError(parameter, `Expected \`${parameter}\` to be an array of timeline ids, got ${describeValue(value)}`);
   }
   const seen = new Set<string>();
-  value.forEach((id, index) => {
-    seen.add(checkTimelineId(id, `${parameter}[${index}]`));
-  });
+  // An index loop, not forEach: a hole of a sparse array is rejected, not skipped.
+  for (let index = 0; index < value.length; index++) seen.add(checkTimelineId(value[index], `${parameter}[${index}]`));
   return [...seen];
 }
 

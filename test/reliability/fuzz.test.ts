@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BoundedMap,
   MemoryBackend,
+  Messenger,
   StoreTimeline,
   SyncTimeline,
   TimelineError,
@@ -40,6 +41,7 @@ const STABLE_CODES: readonly TimelineErrorCode[] = [
   'INVALID_CURSOR',
   'NOT_SUPPORTED',
   'MISSING_DEPENDENCY',
+  'SEND_IN_PROGRESS',
 ];
 
 /** Counts the rows the library sends to the backend. */
@@ -61,6 +63,10 @@ export interface FuzzContext {
   /** A valid cursor of receiver `bob`. */
   readonly cursor: string;
   readonly now: () => number;
+  /** A Messenger over the store (history) and the sync store, with the journal. */
+  readonly messenger: Messenger<unknown>;
+  /** A valid Messenger cursor of user `bob`. */
+  readonly messengerCursor: string;
 }
 
 /** One public method: how to draw its arguments and how to call it. */
@@ -235,6 +241,51 @@ export const FUZZ_METHODS: FuzzMethod[] = [
   // The parameter name is the caller's own label for messages: a string by contract.
   { name: 'checkSeq', args: args(seq, fc.string({ maxLength: 8 })), call: (_c, [s, p]) => checkSeq(s, p as string) },
   { name: 'parseSeq', args: args(maybe(fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String))), call: (_c, [s]) => parseSeq(s) },
+  {
+    name: 'new Messenger',
+    args: args(
+      options({
+        largeGroupThreshold: fc.constantFrom(0, 5, 500, Number.POSITIVE_INFINITY),
+        largeGroupsOf: fc.constant(() => []),
+        onDelivered: fc.constant(() => undefined),
+        now: fc.constant(() => 0),
+        deliverToSender: fc.boolean(),
+        dedupeWindow: count,
+        checkBeforeSend: fc.boolean(),
+        recentSends: count,
+        concurrency: count,
+        journal: fc.oneof(fc.constant(false), fc.record({ table: fc.constantFrom('fuzz_j', 'bad-name'), ttlSeconds: fc.constantFrom(-1, 86400, 5), leaseMs: count, claimWaitMs: count }, { requiredKeys: [] })),
+        allowExpiringHistory: fc.boolean(),
+        allowPermanentInboxes: fc.boolean(),
+      }),
+    ),
+    call: (c, [o]) => {
+      const opts = o !== null && typeof o === 'object' ? { store: c.history, sync: c.sync, ...o } : o;
+      return new Messenger(opts as never);
+    },
+  },
+  {
+    name: 'Messenger.send',
+    args: args(
+      maybe(
+        fc.record(
+          { conversationId: id, senderId: id, recipients: list(id), message, messageId: id, signal },
+          { requiredKeys: ['conversationId', 'senderId', 'recipients', 'message'] },
+        ),
+      ),
+    ),
+    call: (c, [input]) => c.messenger.send(input as never),
+  },
+  {
+    name: 'Messenger.sync',
+    args: args(id, options({ cursor: fc.oneof(fc.constant('VALID'), fc.base64String({ maxLength: 80 }).map((s) => s.replace(/=+$/, ''))), limit: count, signal })),
+    call: (c, [i, o]) => {
+      const opts = o !== null && typeof o === 'object' && (o as { cursor?: unknown }).cursor === 'VALID' ? { ...o, cursor: c.messengerCursor } : o;
+      return c.messenger.sync(i as never, opts as never);
+    },
+  },
+  { name: 'Messenger.history', args: args(id, options({ before: seq, limit: count, signal })), call: (c, [i, o]) => c.messenger.history(i as never, o as never) },
+  { name: 'Messenger.recover', args: args(options({ signal })), call: (c, [o]) => c.messenger.recover(o as never) },
   { name: 'new BoundedMap', args: args(options({ maxSize: count })), call: (_c, [o]) => new BoundedMap(o as never) },
 ];
 
@@ -278,7 +329,18 @@ async function makeContext(backend: TimelineBackend): Promise<FuzzContext> {
   const sync = new SyncTimeline(inbox, { cursorSecret: CURSOR_SECRET, now });
   await sync.push('bob', { text: 'hello' }, { messageId: 'seed' });
   const { cursor } = await sync.sync('bob');
-  return { backend: counting, store, timeline: store.timeline('bob'), history: new StoreTimeline(store), sync, cursor, now };
+  const history = new StoreTimeline(store);
+  // The Messenger's own tables: its inboxes hold envelopes only it writes.
+  const messenger = new Messenger<unknown>({
+    store: new StoreTimeline(new TimelineStore<never>({ backend: counting, table: uniqueTable('fuzz_mstore') })),
+    sync: new SyncTimeline(new TimelineStore<never>({ backend: counting, table: uniqueTable('fuzz_msync'), ttlSeconds: 7 * 86_400 }), { cursorSecret: CURSOR_SECRET, now }),
+    largeGroupThreshold: 3,
+    largeGroupsOf: () => ['g:large'],
+    now,
+  });
+  await messenger.init();
+  const { cursor: messengerCursor } = await messenger.sync('bob');
+  return { backend: counting, store, timeline: store.timeline('bob'), history, sync, cursor, now, messenger, messengerCursor };
 }
 
 function fuzz(context: () => FuzzContext, numRuns: number, seed: number): Promise<void> {
