@@ -6,38 +6,11 @@
 // The child runs test/support/emulator-child.ts from the TypeScript source, bundled once per
 // process with esbuild (about 100 ms; no `npm run build` needed, and always the current source).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { buildSync } from 'esbuild';
 import type { EmulatorConnection, EmulatorOptions, EmulatorStats, FaultInfo, FaultSpec, SdkClientConfig } from '../../src/emulator/index.js';
-
-const ROOT = path.join(__dirname, '..', '..');
-
-let bundled: string | undefined;
-
-/** The child's entry, bundled into node_modules/.cache (so that its dependencies resolve). */
-function childScript(): string {
-  if (bundled !== undefined) return bundled;
-  const dir = path.join(ROOT, 'node_modules', '.cache', 'tablestore-timeline-tests');
-  mkdirSync(dir, { recursive: true });
-  // One file per process: vitest workers bundle at the same time.
-  const outfile = path.join(dir, `emulator-child-${process.pid}.cjs`);
-  buildSync({
-    entryPoints: [path.join(__dirname, 'emulator-child.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    outfile,
-    logLevel: 'error',
-  });
-  process.once('exit', () => rmSync(outfile, { force: true }));
-  bundled = outfile;
-  return outfile;
-}
+import { bundleForNode, REPO_ROOT } from './bundle.js';
 
 /** The fault controller of an emulator process: {@link FaultController}'s methods, over HTTP. */
 export interface RemoteFaults {
@@ -105,8 +78,8 @@ function control<T>(endpoint: string, method: string, route: string, body?: unkn
  * ```
  */
 export async function startEmulatorProcess(options: EmulatorProcessOptions = {}): Promise<EmulatorProcess> {
-  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(process.execPath, [childScript(), JSON.stringify(options)], {
-    cwd: ROOT,
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(process.execPath, [bundleForNode(path.join(__dirname, 'emulator-child.ts')), JSON.stringify(options)], {
+    cwd: REPO_ROOT,
     env: { ...process.env, DEBUG: process.env.EMULATOR_DEBUG ?? '' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
