@@ -45,10 +45,11 @@ interface MatrixCase {
 // tail check: the service holds 10 % of requests until the client gives up on them (its 400 ms
 // request timeout closes the connection) and applies them then; the retry strategy pauses 500 ms
 // after a timeout (other pauses: 1-20 ms), so the check runs 500 ms after the held request lands,
-// in another process that nothing here loads.
-const HELD_BUT_SETTLED: RetrySettings = { requestTimeoutMs: 400, budgetMs: 3000 };
+// in another process that nothing here loads. The budget leaves room for a tail check that is
+// itself held (each hold costs 900 ms).
+const HELD_BUT_SETTLED: RetrySettings = { requestTimeoutMs: 400, budgetMs: 6000 };
 const HELD: FaultSpec = { hold: 'until-disconnect' };
-const SETTLE_AFTER_TIMEOUTS = (seed: number): RetryStrategy => pauseAfterTimeouts(3000, 500, seed);
+const SETTLE_AFTER_TIMEOUTS = (seed: number): RetryStrategy => pauseAfterTimeouts(6000, 500, seed);
 
 const cases: readonly MatrixCase[] = [
   { name: 'OTSServerBusy (503)', faults: [{ code: 'OTSServerBusy', probability: P }] },
@@ -145,7 +146,8 @@ async function runMatrixScenario(r: ProcessRig, plan: Plan, faults: readonly Fau
   return { timed, history, inbox, devices, stats, verdict, elapsedMs, emu };
 }
 
-describe('fault matrix: Messenger on TableStore (emulator), 10 % of requests faulted', () => {
+// A hang bound, not a speed test: a run takes 3-20 s, longer when other processes load the cores.
+describe('fault matrix: Messenger on TableStore (emulator), 10 % of requests faulted', { timeout: 180_000 }, () => {
   it.each(cases.map((c, i) => ({ ...c, seed: 1000 + i })))('$name', async ({ name, faults, retry, seed, clientResends, retryStrategy, timed: keepsBudget }) => {
     rig = await processRig(seed, retry, {}, retryStrategy === undefined ? {} : { retryStrategy });
     const plan = makePlan({ seed: 7, prefix: '', groupSizes: GROUPS, messages: MESSAGES, largeGroupThreshold: THRESHOLD, secondDeviceEvery: 10, syncLimits: [4, 20, 100] });
@@ -211,7 +213,7 @@ describe('fault matrix: Messenger on TableStore (emulator), 10 % of requests fau
   });
 });
 
-describe('non-retryable errors', () => {
+describe('non-retryable errors', { timeout: 120_000 }, () => {
   it('are reported to the caller at once, never retried, and leave nothing behind', async () => {
     rig = await processRig(2001);
     const plan = makePlan({ seed: 11, prefix: '', groupSizes: GROUPS, messages: MESSAGES, largeGroupThreshold: THRESHOLD });
