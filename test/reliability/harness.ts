@@ -52,6 +52,8 @@ export interface RetrySettings {
    * @default 10000
    */
   readonly requestTimeoutMs?: number;
+  /** ({@link processRig}) Keep every retry decision in `retries`; off for long runs that measure the heap. @default true */
+  readonly record?: boolean;
 }
 
 /**
@@ -170,7 +172,7 @@ export async function processRig(
   const strategy =
     backend.retryStrategy ??
     createRetryStrategy({ budgetMs, baseDelayMs: retry.baseDelayMs ?? 1, maxDelayMs: retry.maxDelayMs ?? 20, random: prng(seed ^ 0x5eed) });
-  const b = new TableStoreBackend({ ...emu.connection(), requestTimeoutMs, ...backend, retryStrategy: recordRetries(strategy, retries) });
+  const b = new TableStoreBackend({ ...emu.connection(), requestTimeoutMs, ...backend, retryStrategy: retry.record === false ? strategy : recordRetries(strategy, retries) });
   return {
     emu,
     backend: b,
