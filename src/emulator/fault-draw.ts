@@ -39,7 +39,10 @@ export function stringHash(text: string): number {
 export interface RequestIdentity {
   /** 32 bits of SHA-1 of the API name and the body. */
   readonly content: number;
-  /** 0 the first time this content arrives, 1 for its first repeat (a retry), and so on. */
+  /**
+   * 0 the first time this content is drawn for, 1 for its first repeat (a retry), and so on
+   * (the emulator draws only while a probability fault applies to the request).
+   */
   readonly attempt: number;
 }
 

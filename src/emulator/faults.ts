@@ -255,8 +255,13 @@ export class FaultController {
     let drop: DropMode | undefined;
     let hold: HoldMode | undefined;
     let fired = 0;
-    const request: RequestIdentity = this.#attempts.identify(api, body);
-    const draw = (salt: number, row: number): number => unitDraw(this.#seed, salt, request.content, request.attempt, row);
+    // Hashing the body costs time on every request: only done when a draw needs it, so the
+    // attempts of a content count its arrivals while some probability fault applied to it.
+    let request: RequestIdentity | undefined;
+    const draw = (salt: number, row: number): number => {
+      request ??= this.#attempts.identify(api, body);
+      return unitDraw(this.#seed, salt, request.content, request.attempt, row);
+    };
     const rowFaults: { spec: FaultSpec; salt: number; hit: Set<number> | { probability: number } | undefined }[] = [];
     for (const f of [...this.#faults]) {
       if (f.apis && !f.apis.has(api)) continue;
