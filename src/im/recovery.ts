@@ -45,7 +45,15 @@ export async function recoverPass<T>(ctx: SendContext<T>, signal: AbortSignal | 
       result.skipped += 1;
       continue;
     }
-    const done = await complete(ctx, { state: taken, version }, undefined, undefined);
+    const claim = { state: taken, version };
+    let done;
+    try {
+      done = await complete(ctx, claim, undefined, undefined);
+    } catch (error) {
+      // Give the lease up at once so that the next pass (or a re-send) can try again.
+      await journal.replace({ ...claim.state, leaseUntil: 0 }, claim.version).catch(() => undefined);
+      throw error;
+    }
     if (done.outcome === 'released') result.released += 1;
     else if (done.outcome === 'completed') result.completed += 1;
     else result.skipped += 1;

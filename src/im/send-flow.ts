@@ -74,26 +74,33 @@ export async function sendJournaled<T>(ctx: SendContext<T>, req: SendRequest<T>)
   checkEnvelope(ctx, req);
   const waitUntil = performance.now() + ctx.claimWaitMs;
   let pause = 10;
+  // Claim only when the record is absent; while another caller holds it, poll with reads alone.
+  let tryClaim = true;
   // Bounded: each round either returns, throws, or follows a change made by another caller.
   for (let round = 0; round < 1000; round++) {
     throwIfAborted(req.signal, 'send');
-    const claimedAt = readClock(ctx.now);
-    const state: JournalState = {
-      conversationId: req.conversationId,
-      messageId: req.messageId,
-      state: 'claimed',
-      owner: newVersion(),
-      leaseUntil: claimedAt + ctx.leaseMs,
-      senderId: req.senderId,
-      mode,
-      targets: req.targets,
-      claimedAt,
-    };
-    const version = await journal.claim(state, req.signal);
-    if (version !== undefined) return (await storeAndDeliver(ctx, req, { state, version }, undefined)).result!;
-
+    if (tryClaim) {
+      const claimedAt = readClock(ctx.now);
+      const state: JournalState = {
+        conversationId: req.conversationId,
+        messageId: req.messageId,
+        state: 'claimed',
+        owner: newVersion(),
+        leaseUntil: claimedAt + ctx.leaseMs,
+        senderId: req.senderId,
+        mode,
+        targets: req.targets,
+        claimedAt,
+      };
+      const version = await journal.claim(state, req.signal);
+      if (version !== undefined) {
+        const claim = { state, version };
+        return (await owning(ctx, claim, () => storeAndDeliver(ctx, req, claim, undefined))).result!;
+      }
+    }
     const current = await journal.read(req.conversationId, req.messageId, req.signal);
-    if (current === undefined) continue; // released or expired in between: claim again
+    tryClaim = current === undefined; // released or expired in between: claim again
+    if (current === undefined) continue;
     const now = readClock(ctx.now);
     const held = current.state;
     if (held.state === 'done') {
@@ -122,10 +129,25 @@ export async function sendJournaled<T>(ctx: SendContext<T>, req: SendRequest<T>)
     };
     const takenVersion = await journal.replace(taken, current.version, req.signal);
     if (takenVersion === undefined) continue; // someone else changed it first: look again
-    const done = await complete(ctx, { state: taken, version: takenVersion }, held.state === 'done' ? held : undefined, req);
+    const claim = { state: taken, version: takenVersion };
+    const done = await owning(ctx, claim, () => complete(ctx, claim, held.state === 'done' ? held : undefined, req));
     if (done.result !== undefined) return done.result;
   }
   throw new TimelineError('SEND_IN_PROGRESS', `message ${JSON.stringify(req.messageId)} kept changing hands; retry later`, { operation: 'send', retryable: true });
+}
+
+/**
+ * Runs the work of a claim this caller holds. If it throws (a read or write that failed for good),
+ * the lease is given up at once (best effort), so that the client's re-send, or recovery, takes the
+ * send over now instead of waiting out the lease behind a claim nobody is working on.
+ */
+async function owning<T, R>(ctx: SendContext<T>, claim: Claim, work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (error) {
+    if (claim.state.state === 'claimed') await persist(() => ctx.journal!.replace({ ...claim.state, leaseUntil: 0 }, claim.version));
+    throw error;
+  }
 }
 
 /**
@@ -173,10 +195,9 @@ async function storeAndDeliver<T>(
           .timeline(state.conversationId)
           .append({ senderId: state.senderId, sentAt: readClock(ctx.now), message: req!.message }, { messageId: state.messageId, signal });
       } catch (error) {
+        // The caller (`owning`) gives up the lease, so that the next caller takes over at once: it
+        // finds the entry if this write landed after all, and stores it otherwise.
         await lease.stop();
-        // Let the next caller take over at once instead of waiting out the lease: it finds the
-        // entry if this write landed after all, and stores it otherwise.
-        await journal.replace({ ...claim.state, leaseUntil: 0 }, claim.version).catch(() => undefined);
         throw renameMessageError(error, state.conversationId);
       }
     }
@@ -193,14 +214,9 @@ async function storeAndDeliver<T>(
       fanOut = { messageId: state.messageId, delivered: [...previous.fanOut.delivered.filter((d) => !reached.has(d.receiverId)), ...fanOut.delivered], failed: fanOut.failed };
     }
     await lease.stop();
-    const finished = await journal
-      .replace({ ...claim.state, state: 'done', leaseUntil: 0, seq: entry.seq, fanOut }, claim.version, signal)
-      .catch((error: unknown) => {
-        // Stored and delivered; only the journal's record of it failed. Recovery will find the
-        // hint, see the entry and inboxes, and finish it without writing anything twice.
-        log('send %s/%s: marking the journal done failed: %O', state.conversationId, state.messageId, error);
-        return undefined;
-      });
+    // Stored and delivered; if even the journal's record of it fails, recovery will find the hint,
+    // see the entry and inboxes, and finish it without writing anything twice.
+    const finished = await persist(() => journal.replace({ ...claim.state, state: 'done', leaseUntil: 0, seq: entry.seq, fanOut }, claim.version));
     const duplicate = found !== undefined;
     const result: SendResult<T> = { entry, mode: state.mode, fanOut, duplicate };
     log('send %s/%s: %s%s diffusion, %d delivered, %d failed', state.conversationId, state.messageId, duplicate ? 'taken over, ' : '', state.mode, fanOut.delivered.length, fanOut.failed.length);
@@ -328,6 +344,21 @@ function keepLease<T>(ctx: SendContext<T>, claim: Claim): { stop(): Promise<void
       await inFlight;
     },
   };
+}
+
+// A journal write that must not be lost to one transient failure (the backend's own retry budget
+// already ran out): tried up to three times; a compare-and-set that finds the record changed ends
+// it (undefined). Errors are logged, never thrown: the caller has already done the real work, or is
+// already failing.
+async function persist(write: () => Promise<string | undefined>): Promise<string | undefined> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      log('journal write failed (attempt %d of 3): %O', attempt, error);
+    }
+  }
+  return undefined;
 }
 
 async function notify<T>(ctx: SendContext<T>, event: DeliveredEvent<T>): Promise<void> {

@@ -186,8 +186,18 @@ export class SendJournal {
     if (result.ok) return true;
     if (result.conflict) return false;
     if (result.error instanceof WriteUncertainError) {
-      const record = await this.#records.getRecord(this.table, at.partition, at.key, signal === undefined ? undefined : { signal });
-      return record?.version === version;
+      // Read back, a few times: a claim whose fate is left unknown would block its message for a
+      // whole lease.
+      let lastError: unknown;
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        try {
+          const record = await this.#records.getRecord(this.table, at.partition, at.key, signal === undefined ? undefined : { signal });
+          return record?.version === version;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      throw lastError;
     }
     throw result.error;
   }

@@ -309,6 +309,7 @@ export function buildMessenger(
     largeGroupsOf?: (userId: string) => Iterable<string | LargeGroup>;
     now?: () => number;
     dedupeWindow?: number;
+    journal?: false;
   } = {},
 ): { messenger: Messenger<Msg>; history: TimelineStore<StoredMessage<Msg>>; inbox: TimelineStore<InboxMessage<Msg>> } {
   const history = new TimelineStore<StoredMessage<Msg>>({ backend, table: uniqueTable('rel_store') });
@@ -321,6 +322,7 @@ export function buildMessenger(
     largeGroupsOf: options.largeGroupsOf ?? (() => []),
     now,
     ...(options.dedupeWindow === undefined ? {} : { dedupeWindow: options.dedupeWindow }),
+    ...(options.journal === undefined ? {} : { journal: options.journal }),
   });
   return { messenger, history, inbox };
 }
