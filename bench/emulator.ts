@@ -8,7 +8,9 @@
  * forced GC anywhere: a service does not run that way, and a forced GC deoptimises the SDK's hot
  * paths. The target is a ratio (emulator / client ≤ 0.5), so the machine's speed cancels out.
  *
- * Run alone: `node -r ts-node/register bench/emulator.ts [--quick]`.
+ * Run alone: `node -r ts-node/register bench/emulator.ts [--quick]`. To profile the emulator
+ * alone: `EMULATOR_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` (arguments for the
+ * emulator's node); `EMULATOR_BENCH_DEBUG=1` prints both processes' user and system CPU.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';

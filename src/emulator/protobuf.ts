@@ -161,6 +161,21 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Writes what `other` holds as a length-prefixed field value, copying straight from its buffer. */
+  lengthDelimitedFrom(other: ProtoWriter): this {
+    const n = other.#pos;
+    this.uvarint(n);
+    this.#ensure(n);
+    other.#buf.copy(this.#buf, this.#pos, 0, n);
+    this.#pos += n;
+    return this;
+  }
+
+  /** Forgets everything written, keeping the buffer for reuse. */
+  reset(): void {
+    this.#pos = 0;
+  }
+
   /** Returns everything written as one buffer (a view: the writer must not be used afterwards). */
   finish(): Buffer {
     return this.#buf.subarray(0, this.#pos);
@@ -396,11 +411,15 @@ function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknow
  */
 export function encodeMessage<S extends MessageSchema>(schema: S, msg: MessageInput<S>, name = 'message'): Buffer {
   const w = new ProtoWriter();
-  writeMessage(w, schema, msg as Record<string, unknown>, name);
+  writeMessage(w, schema, msg as Record<string, unknown>, name, 0);
   return w.finish();
 }
 
-function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<string, unknown>, name: string): void {
+// One scratch writer per nesting depth, reused for every nested message at that depth: a nested
+// message is written there, then copied into its parent with its length prefix.
+const nested: ProtoWriter[] = [];
+
+function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<string, unknown>, name: string, depth: number): void {
   for (const [fieldName, spec] of compile(schema).fields) {
     const value = input[fieldName];
     if (value === undefined || value === null) {
@@ -408,19 +427,19 @@ function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<strin
       continue;
     }
     if (spec.repeated) {
-      for (const v of value as unknown[]) writeField(w, spec, v, name, fieldName);
+      for (const v of value as unknown[]) writeField(w, spec, v, name, fieldName, depth);
     } else {
-      writeField(w, spec, value, name, fieldName);
+      writeField(w, spec, value, name, fieldName, depth);
     }
   }
 }
 
-function writeField(w: ProtoWriter, spec: FieldSpec, v: unknown, name: string, fieldName: string): void {
+function writeField(w: ProtoWriter, spec: FieldSpec, v: unknown, name: string, fieldName: string, depth: number): void {
   if (typeof spec.type === 'object') {
-    // Nested messages are small next to their parents: encode apart, then copy once.
-    const inner = new ProtoWriter(64);
-    writeMessage(inner, spec.type, v as Record<string, unknown>, `${name}.${fieldName}`);
-    w.key(spec.no, WIRE_LEN).lengthDelimited(inner.finish());
+    const inner = (nested[depth] ??= new ProtoWriter(1024));
+    inner.reset();
+    writeMessage(inner, spec.type, v as Record<string, unknown>, name, depth + 1);
+    w.key(spec.no, WIRE_LEN).lengthDelimitedFrom(inner);
   } else {
     writeScalar(w, spec.no, spec.type, v);
   }

@@ -37,18 +37,18 @@ export function attrValue(name: string, v: PlainValue | undefined): AttrValue {
 
 /** The cells of a PutRow, with timestamps resolved. */
 export function putCells(def: TableDef, attrs: readonly PlainCell[], now: bigint): ResolvedCell[] {
-  const seen = new Set<string>();
-  return attrs.map((c) => {
+  const out: ResolvedCell[] = [];
+  for (const c of attrs) {
     checkAttrName(def, c.name);
     if (c.op !== undefined) throw invalid(`PutRow does not accept an operation on column '${c.name}'.`);
     const value = attrValue(c.name, c.value);
     if (c.timestamp !== undefined) checkTimestamp(def, c.name, c.timestamp, now);
     const ts = c.timestamp ?? now;
-    const k = `${c.name}\u0000${ts}`;
-    if (seen.has(k)) throw invalid(`Duplicated attribute column name: '${c.name}'.`);
-    seen.add(k);
-    return { name: c.name, value, ts };
-  });
+    // Rows carry few columns: a scan beats building a set of keys per row.
+    for (const prev of out) if (prev.name === c.name && prev.ts === ts) throw invalid(`Duplicated attribute column name: '${c.name}'.`);
+    out.push({ name: c.name, value, ts });
+  }
+  return out;
 }
 
 /** The column changes of an UpdateRow, resolved (INCREMENT becomes a put of the new value). */

@@ -79,7 +79,6 @@ export interface CellVersion {
 /** A stored row. `cells` maps a column name to its versions, newest first. */
 export interface StoredRow {
   readonly pk: readonly PkValue[];
-  readonly key: string;
   readonly cells: Map<string, CellVersion[]>;
   /**
    * Write time of a PutRow that carried no attribute column. Such a primary-key-only row is

@@ -52,7 +52,7 @@ function lowerBound(rows: readonly StoredRow[], pk: readonly PkValue[]): number 
 /** A table's rows in primary-key order, with point lookup by key. */
 export class Table {
   def: TableDef;
-  readonly #rows = new Map<string, StoredRow>();
+  #size = 0;
   readonly #parts: Partition[] = [];
   readonly #partByKey = new Map<string, Partition>();
   /** Last auto-increment value per partition, by {@link rowKey} of the partition value. */
@@ -67,7 +67,7 @@ export class Table {
 
   /** Number of stored rows (visible or not). */
   get size(): number {
-    return this.#rows.size;
+    return this.#size;
   }
 
   /** Index of the auto-increment column, or -1. */
@@ -77,7 +77,14 @@ export class Table {
 
   /** The stored row with this primary key, if any. */
   get(pk: readonly PkValue[]): StoredRow | undefined {
-    return this.#rows.get(rowKey(pk));
+    const p = this.#partition(pk[0] as PkValue, false);
+    if (!p) return undefined;
+    const rows = p.rows;
+    const last = rows[rows.length - 1];
+    // New auto-increment keys sort after every stored row: one comparison settles it.
+    if (last === undefined || comparePk(last.pk, pk) < 0) return undefined;
+    const row = rows[lowerBound(rows, pk)];
+    return row !== undefined && comparePk(row.pk, pk) === 0 ? row : undefined;
   }
 
   /** Every stored row, in primary-key order. */
@@ -86,7 +93,7 @@ export class Table {
   }
 
   #partition(first: PkValue, create: boolean): Partition | undefined {
-    const key = rowKey([first]);
+    const key = this.#partKey(first);
     let p = this.#partByKey.get(key);
     if (!p && create) {
       p = { first, key, rows: [] };
@@ -109,7 +116,7 @@ export class Table {
   }
 
   #insert(row: StoredRow): void {
-    this.#rows.set(row.key, row);
+    this.#size++;
     const rows = (this.#partition(row.pk[0] as PkValue, true) as Partition).rows;
     const last = rows[rows.length - 1];
     // Appends at the tail are the common case (auto-increment keys): skip the search.
@@ -118,7 +125,7 @@ export class Table {
   }
 
   #remove(row: StoredRow): void {
-    this.#rows.delete(row.key);
+    this.#size--;
     const p = this.#partition(row.pk[0] as PkValue, false);
     if (!p) return;
     const i = lowerBound(p.rows, row.pk);
@@ -129,14 +136,27 @@ export class Table {
     }
   }
 
+  // The key of the last partition value seen, by identity: one write resolves, applies and
+  // counts the same value object several times.
+  #memoFirst: PkValue | undefined;
+  #memoKey = '';
+
+  #partKey(first: PkValue): string {
+    if (first !== this.#memoFirst) {
+      this.#memoFirst = first;
+      this.#memoKey = rowKey([first]);
+    }
+    return this.#memoKey;
+  }
+
   /** The last auto-increment value handed out or written in the partition of `first`. */
   lastAutoIncrement(first: PkValue): bigint | undefined {
-    return this.#autoIncrement.get(rowKey([first]))?.value;
+    return this.#autoIncrement.get(this.#partKey(first))?.value;
   }
 
   /** Raises the partition's counter to `value` (never lowers it). */
   raiseAutoIncrement(first: PkValue, value: bigint): void {
-    const key = rowKey([first]);
+    const key = this.#partKey(first);
     const e = this.#autoIncrement.get(key);
     if (!e) this.#autoIncrement.set(key, { first, value });
     else if (value > e.value) e.value = value;
@@ -156,8 +176,7 @@ export class Table {
 
   /** Applies one resolved mutation. */
   apply(w: ResolvedWrite): void {
-    const key = rowKey(w.pk);
-    const existing = this.#rows.get(key);
+    const existing = this.get(w.pk);
     this.#bumpAutoIncrement(w.pk);
     const maxVersions = this.def.options.maxVersions;
     switch (w.kind) {
@@ -165,7 +184,7 @@ export class Table {
         if (existing) this.#remove(existing);
         return;
       case 'put': {
-        const row: StoredRow = { pk: w.pk, key, cells: new Map(), marker: w.cells.length === 0 ? w.ts : undefined };
+        const row: StoredRow = { pk: w.pk, cells: new Map(), marker: w.cells.length === 0 ? w.ts : undefined };
         for (const c of w.cells) {
           let versions = row.cells.get(c.name);
           if (!versions) row.cells.set(c.name, (versions = []));
@@ -177,7 +196,7 @@ export class Table {
       }
       case 'update': {
         let row = existing;
-        if (!row) row = { pk: w.pk, key, cells: new Map(), marker: undefined };
+        if (!row) row = { pk: w.pk, cells: new Map(), marker: undefined };
         for (const op of w.ops) {
           if (op.op === 'put') {
             let versions = row.cells.get(op.name);
@@ -204,7 +223,6 @@ export class Table {
 
   /** Swaps a stored row for a new one with the same key, in place. */
   #replace(existing: StoredRow, row: StoredRow): void {
-    this.#rows.set(row.key, row);
     const p = this.#partition(row.pk[0] as PkValue, false) as Partition;
     p.rows[lowerBound(p.rows, row.pk)] = row;
   }
@@ -216,7 +234,7 @@ export class Table {
     this.#bumpAutoIncrement(row.pk);
     const cells = new Map<string, CellVersion[]>();
     for (const [name, versions] of row.cells) cells.set(name, [...versions]);
-    this.#insert({ pk: row.pk, key: rowKey(row.pk), cells, marker: row.marker });
+    this.#insert({ pk: row.pk, cells, marker: row.marker });
   }
 
   /**

@@ -87,9 +87,15 @@ export function checkRowLimits(row: PlainRow): void {
   }
 }
 
-/** A `ConsumedCapacity` message. */
+const capacities = new Map<number, MessageInput<typeof M.ConsumedCapacity>>();
+
+/** A `ConsumedCapacity` message (shared, frozen instances: one per value, not one per row). */
 export function capacity(read: number, write: number): MessageInput<typeof M.ConsumedCapacity> {
-  return { capacity_unit: { read, write } };
+  if (read > 1023 || write > 1023) return { capacity_unit: { read, write } };
+  const key = read * 1024 + write;
+  let c = capacities.get(key);
+  if (!c) capacities.set(key, (c = Object.freeze({ capacity_unit: Object.freeze({ read, write }) })));
+  return c;
 }
 
 /** Capacity units for a number of bytes: `ceil(bytes / 4 KB)`, at least 1. */
