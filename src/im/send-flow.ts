@@ -108,6 +108,7 @@ export async function sendJournaled<T>(ctx: SendContext<T>, req: SendRequest<T>)
       if (missing.length === 0) return duplicateOf(ctx, held, req.signal);
     } else if (held.leaseUntil > now) {
       // Another caller is sending it right now: wait (bounded) for it to finish.
+      log('send %s/%s: held by %s until %d (now %d); waiting', req.conversationId, req.messageId, held.owner, held.leaseUntil, now);
       if (performance.now() + pause > waitUntil) {
         throw new TimelineError(
           'SEND_IN_PROGRESS',
@@ -145,6 +146,7 @@ async function owning<T, R>(ctx: SendContext<T>, claim: Claim, work: () => Promi
   try {
     return await work();
   } catch (error) {
+    log('send %s/%s: giving up the lease after a failure: %O', claim.state.conversationId, claim.state.messageId, error);
     if (claim.state.state === 'claimed') await persist(() => ctx.journal!.replace({ ...claim.state, leaseUntil: 0 }, claim.version));
     throw error;
   }

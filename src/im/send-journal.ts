@@ -99,14 +99,55 @@ export class SendJournal {
       ],
       signal === undefined ? undefined : { signal },
     );
-    const won = await this.#settle(journal!, at, version, signal);
+    let won: boolean;
+    try {
+      won = await this.#settle(journal!, at, version, signal);
+    } catch (error) {
+      // Whether the claim landed is unknown: take it back if it did, so it blocks nobody.
+      await this.#releaseQuietly(at, version);
+      throw error;
+    }
     if (!won) return undefined;
-    if (!hint!.ok) {
+    if (!hint!.ok && !(await this.#ensureHint(at, state, version, hint!))) {
       // Without its hint a crash could not be found by recovery: give the claim back and fail.
-      await this.#records.writeRecords(this.table, [{ type: 'delete', partition: at.partition, key: at.key, expect: { version } }]).catch(() => undefined);
+      await this.#releaseQuietly(at, version);
       throw failure(hint!, 'the send journal could not record the pending send; nothing was stored');
     }
     return version;
+  }
+
+  // The hint of a claim whose hint write did not clearly succeed: read it back when the outcome is
+  // unknown, write it again otherwise; up to three tries.
+  async #ensureHint(at: Location, state: JournalState, version: string, first: RecordWriteResult): Promise<boolean> {
+    let last = first;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        if (!last.ok && !last.conflict && last.error instanceof WriteUncertainError) {
+          const found = await this.#records.getRecord(this.table, at.pendingPartition, at.pendingKey);
+          if (found?.version === version) return true;
+        }
+        [last] = (await this.#records.writeRecords(this.table, [{ type: 'put', partition: at.pendingPartition, key: at.pendingKey, value: encodeHint(state), version }])) as [RecordWriteResult];
+        if (last.ok) return true;
+      } catch {
+        // try again
+      }
+    }
+    return false;
+  }
+
+  // Deletes a claim of ours (compare-and-set on its version) and its hint; a few tries, never throws.
+  async #releaseQuietly(at: Location, version: string): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const [journal] = await this.#records.writeRecords(this.table, [
+          { type: 'delete', partition: at.partition, key: at.key, expect: { version } },
+          { type: 'delete', partition: at.pendingPartition, key: at.pendingKey, expect: { version } },
+        ]);
+        if (journal!.ok || journal!.conflict) return;
+      } catch {
+        // try again
+      }
+    }
   }
 
   /** Reads a send's journal record. */
@@ -129,12 +170,57 @@ export class SendJournal {
    */
   async replace(state: JournalState, expected: string, signal?: AbortSignal): Promise<string | undefined> {
     const at = locate(state.conversationId, state.messageId);
-    const version = newVersion();
-    const writes: RecordWrite[] = [{ type: 'put', partition: at.partition, key: at.key, value: encodeState(state), version, expect: { version: expected } }];
-    if (state.state === 'claimed') writes.push({ type: 'put', partition: at.pendingPartition, key: at.pendingKey, value: encodeHint(state), version });
-    else writes.push({ type: 'delete', partition: at.pendingPartition, key: at.pendingKey, expect: { version: expected } });
-    const [journal] = await this.#records.writeRecords(this.table, writes, signal === undefined ? undefined : { signal });
-    return (await this.#settle(journal!, at, version, signal)) ? version : undefined;
+    // An attempt whose outcome was unknown and that did not land (the record still has `expected`)
+    // is tried again: treating it as a lost race would strand a claim nobody works on.
+    for (let attempt = 1; ; attempt++) {
+      const version = newVersion();
+      const writes: RecordWrite[] = [{ type: 'put', partition: at.partition, key: at.key, value: encodeState(state), version, expect: { version: expected } }];
+      if (state.state === 'claimed') writes.push({ type: 'put', partition: at.pendingPartition, key: at.pendingKey, value: encodeHint(state), version });
+      else writes.push({ type: 'delete', partition: at.pendingPartition, key: at.pendingKey, expect: { version: expected } });
+      const [journal] = await this.#records.writeRecords(this.table, writes, signal === undefined ? undefined : { signal });
+      let outcome: 'applied' | 'lost' | 'not-applied';
+      try {
+        outcome = await this.#settleReplace(journal!, at, version, expected, signal);
+      } catch (error) {
+        // Whether it landed is unknown. A claim it may have made is given up (lease 0), so that it
+        // blocks nobody; then the caller fails.
+        if (state.state === 'claimed') await this.#abandonQuietly(at, state, version);
+        throw error;
+      }
+      if (outcome === 'applied') return version;
+      if (outcome === 'lost' || attempt >= 3) return undefined;
+    }
+  }
+
+  async #settleReplace(result: RecordWriteResult, at: Location, version: string, expected: string, signal: AbortSignal | undefined): Promise<'applied' | 'lost' | 'not-applied'> {
+    if (result.ok) return 'applied';
+    if (result.conflict) return 'lost';
+    if (!(result.error instanceof WriteUncertainError)) throw result.error;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const record = await this.#records.getRecord(this.table, at.partition, at.key, signal === undefined ? undefined : { signal });
+        if (record?.version === version) return 'applied';
+        return record?.version === expected ? 'not-applied' : 'lost';
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  // Sets a claim's lease to 0 if it still has `version`; a few tries, never throws.
+  async #abandonQuietly(at: Location, state: JournalState, version: string): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const [undo] = await this.#records.writeRecords(this.table, [
+          { type: 'put', partition: at.partition, key: at.key, value: encodeState({ ...state, leaseUntil: 0 }), version: newVersion(), expect: { version } },
+        ]);
+        if (undo!.ok || undo!.conflict) return;
+      } catch {
+        // try again
+      }
+    }
   }
 
   /**
@@ -301,7 +387,12 @@ function encodeHint(state: JournalState): Uint8Array {
 }
 
 function decodeHint(value: Uint8Array, table: string): { conversationId: string; messageId: string; claimedAt: number } {
-  const parsed: unknown = JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new TimelineError('CODEC', `a pending-send hint of table ${table} is not valid JSON`, { cause: error, table });
+  }
   if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string' || typeof parsed[2] !== 'number') {
     throw new TimelineError('CODEC', `a pending-send hint of table ${table} has an unexpected shape`, { table });
   }
