@@ -51,7 +51,13 @@ export interface RecordLimits {
  * `'present'`: a live record (an update that must never create); `{ version }`: the live record's
  * version is exactly this one (compare-and-set). Undefined: unconditional.
  */
-export type RecordExpectation = 'absent' | 'present' | { readonly version: string };
+export type RecordExpectation = 'absent' | 'present' | RecordVersionExpectation;
+
+/** A compare-and-set expectation: the live record's version is exactly `version`. */
+export interface RecordVersionExpectation {
+  /** The version the live record must have. */
+  readonly version: string;
+}
 
 /** One write of {@link RecordBackend.writeRecords}. */
 export type RecordWrite = RecordPut | RecordDelete;
@@ -93,7 +99,31 @@ export interface RecordDelete {
  * (`conflict`, never retryable: read the record and decide); or failed (`error.retryable` says
  * whether re-sending may succeed; a `WriteUncertainError` means it may have been applied).
  */
-export type RecordWriteResult = { readonly ok: true } | { readonly ok: false; readonly conflict: true } | { readonly ok: false; readonly conflict: false; readonly error: TimelineError };
+export type RecordWriteResult = RecordWriteApplied | RecordWriteConflict | RecordWriteFailed;
+
+/** A write that was applied. */
+export interface RecordWriteApplied {
+  /** Always true. */
+  readonly ok: true;
+}
+
+/** A write not applied because its expectation did not hold. */
+export interface RecordWriteConflict {
+  /** Always false. */
+  readonly ok: false;
+  /** Always true: the expectation did not hold (not retryable; read the record and decide). */
+  readonly conflict: true;
+}
+
+/** A write that failed, or whose outcome is unknown (`WriteUncertainError`). */
+export interface RecordWriteFailed {
+  /** Always false. */
+  readonly ok: false;
+  /** Always false: the expectation was not the reason. */
+  readonly conflict: false;
+  /** Why; `error.retryable` says whether re-sending may succeed. */
+  readonly error: TimelineError;
+}
 
 /** A stored record. */
 export interface StoredRecord {

@@ -1,7 +1,7 @@
 // How Messenger.send stores and delivers one message: with the send journal (claim, store, fan
 // out, finish) or without it (read the conversation's tail, store, fan out).
 import createDebug from 'debug';
-import { TimelineError, ValidationError } from '../core/errors.js';
+import { ClosedError, TimelineError, ValidationError } from '../core/errors.js';
 import type { Timeline } from '../core/timeline.js';
 import type { TimelineEntry } from '../core/types.js';
 import { MAX_SEQ, throwIfAborted } from '../core/validate.js';
@@ -69,6 +69,10 @@ export function modeFor(targets: readonly string[], threshold: number): Diffusio
  */
 export async function sendJournaled<T>(ctx: SendContext<T>, req: SendRequest<T>): Promise<SendResult<T>> {
   const journal = ctx.journal!;
+  // A closed store would fail the send after its claim: refuse before anything is written.
+  for (const store of [ctx.store.store, ctx.inbox.store]) {
+    if (store.closed) throw new ClosedError(`TimelineStore(${store.table})`, { operation: 'send', table: store.table });
+  }
   await ctx.ready();
   const mode = modeFor(req.targets, ctx.threshold);
   checkEnvelope(ctx, req);
