@@ -11,7 +11,8 @@ export default defineConfig({
     'emulator/cli': 'src/emulator/cli.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // `@internal` members (used across the library's own modules) stay out of the public typings.
+  dts: { compilerOptions: { stripInternal: true } },
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -19,7 +19,7 @@ import {
   type MessageCost,
 } from './capacity-model.js';
 import { tradeoffChart } from './capacity-chart.js';
-import { formatValue, replaceMarked, type ResultRow, type Suite, type SuiteContext, type SuiteResult } from './harness.js';
+import { formatValue, replaceMarked, type ResultRow, type SuiteContext, type SuiteResult } from './harness.js';
 
 /** The Messenger's default large-group threshold (docs/API.md). */
 export const DEFAULT_THRESHOLD = 500;
@@ -88,7 +88,8 @@ function article(params: CapacityParameters): { read: MessageCost; write: Messag
   return { read: costPerMessage(params, { mode: 'read' }), write: costPerMessage(params, { mode: 'write' }) };
 }
 
-async function run(context: SuiteContext): Promise<SuiteResult> {
+/** The capacity suite: the cost model's tables and chart (computed, not timed). */
+export async function runCapacityBench(context: SuiteContext): Promise<SuiteResult> {
   const params = ARTICLE_SCENARIO;
   const { read, write } = article(params);
   const hybrid = costPerMessage(params, { mode: 'hybrid', threshold: DEFAULT_THRESHOLD });
@@ -128,5 +129,3 @@ async function run(context: SuiteContext): Promise<SuiteResult> {
   };
 }
 
-/** The capacity suite. */
-export const suite: Suite = { name: 'capacity', title: 'Capacity model', run };

@@ -2,15 +2,19 @@
  * The benchmark harness: the suite interface, timing and memory helpers, and the Markdown that
  * `bench/run.ts` writes into docs/benchmarks.md.
  *
- * A suite is a module in `bench/` that exports `suite` (one {@link Suite}) or `suites` (several).
- * `bench/run.ts` finds such modules by that export, so adding `bench/fanout.ts` with
- * `export const suites = [fanoutSuite, syncSuite]` is all it takes to plug one in.
+ * A suite is a function `(context: SuiteContext) => Promise<SuiteResult>` exported by its module
+ * (`runFanoutBench` in bench/fanout.ts, …); bench/run.ts lists them, one line each, so adding a
+ * suite is one line there.
  *
  * Method rules every suite follows (docs/benchmarks.md explains them to readers):
  * - compare against a baseline measured in the same run, and report the ratio, not just a time;
  * - warm up first, repeat, report the median (with the spread in `detail`);
  * - never gate on absolute time alone: a target on a rate is reported, and its ratio to a same-run
- *   baseline says whether a miss is the machine or the code.
+ *   baseline says whether a miss is the machine or the code;
+ * - measure the way a service runs: no forced GC before or inside a timed run (a full GC
+ *   deoptimises hot code, "weak objects" deopts in the SDK); full GCs only around byte counts;
+ * - a server the client talks to (the emulator) runs in its own process, so that its work is not
+ *   counted as the client's, and client CPU (`process.cpuUsage()`) is reported next to wall time.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -53,13 +57,17 @@ export interface SuiteResult {
   readonly notes?: readonly string[];
 }
 
-/** One benchmark suite. */
+/** What a suite module exports: one run of the suite. */
+export type SuiteRun = (context: SuiteContext) => Promise<SuiteResult>;
+
+/** One benchmark suite, as bench/run.ts lists it. */
 export interface Suite {
   /** Short id used by `--only` and in the docs markers, e.g. `memory`. */
   readonly name: string;
   /** Heading used when the runner has to create a section in docs/benchmarks.md. */
   readonly title: string;
-  run(context: SuiteContext): Promise<SuiteResult>;
+  /** Loads the suite's module (only when the suite is selected) and returns its run function. */
+  readonly load: () => SuiteRun;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -99,7 +107,8 @@ export interface Comparison {
 /**
  * Runs subject and baseline back to back, `warmups` untimed rounds then `reps` timed ones,
  * alternating which goes first so that drift (a neighbour's job starting, heap growth) hits both.
- * Each timed run starts after a full GC, from a fresh `setup()`.
+ * Each timed run starts from a fresh `setup()`; no GC is forced (the collector runs when it
+ * would in a service, and its time counts).
  */
 export async function compare<A, B>(
   context: SuiteContext,
@@ -110,7 +119,6 @@ export async function compare<A, B>(
   const ratios: number[] = [];
   const timed = async <S>(contender: Contender<S>): Promise<number> => {
     const state = await contender.setup();
-    context.gc();
     return timeOnce(() => contender.run(state));
   };
   for (let round = 0; round < options.warmups + options.reps; round++) {

@@ -12,7 +12,7 @@ import {
   retainedBytes,
   type Comparison,
   type ResultRow,
-  type Suite,
+  type SuiteResult,
   type SuiteContext,
 } from './harness.js';
 
@@ -163,7 +163,8 @@ function appendRows(label: string, count: number, result: Comparison, rateTarget
   ];
 }
 
-async function run(context: SuiteContext): Promise<{ rows: ResultRow[]; notes: string[] }> {
+/** The memory suite: the in-memory backend against a raw baseline, in time and in bytes. */
+export async function runMemoryBench(context: SuiteContext): Promise<SuiteResult> {
   const sizes = context.quick ? QUICK : FULL;
   const rows: ResultRow[] = [];
   const pool = Array.from({ length: 20_000 }, (_, i) => chatMessage(i));
@@ -330,15 +331,8 @@ async function run(context: SuiteContext): Promise<{ rows: ResultRow[]; notes: s
   });
 
   const notes = [
-    `Message: a ${Math.round(meanJson)}-byte JSON chat message on average (\`chatMessage(i)\` in bench/memory.ts); ${sizes.reps} timed repetitions after ${sizes.warmups} warm-up, library and baseline back to back in alternating order, each from a fresh store after a full GC.`,
+    `Message: a ${Math.round(meanJson)}-byte JSON chat message on average (\`chatMessage(i)\` in bench/memory.ts); ${sizes.reps} timed repetitions after ${sizes.warmups} warm-up, library and baseline back to back in alternating order, each from a fresh store; no GC is forced before or during a timed run (the byte counts below are taken after full GCs, outside any timed run).`,
     'Baseline: `JSON.stringify` per message (flattened), stored as a string in a `Map<timelineId, string[]>`, seq = BigInt(position + 1) returned per message; its scan yields `{ timelineId, seq, message: JSON.parse(...) }` per entry.',
   ];
   return { rows, notes };
 }
-
-/** The memory suite. */
-export const suite: Suite = {
-  name: 'memory',
-  title: 'In-memory backend vs raw baseline',
-  run,
-};

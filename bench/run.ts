@@ -1,5 +1,5 @@
 /**
- * Runs the benchmark suites found in bench/, prints their tables, writes bench/results.json and
+ * Runs the benchmark suites listed in {@link SUITES}, prints their tables, writes bench/results.json and
  * regenerates the results tables of docs/benchmarks.md (between `<!-- results:NAME:start -->` and
  * `<!-- results:NAME:end -->`; everything else in that file is left as written).
  *
@@ -9,19 +9,29 @@
  *   npm run bench -- --no-write          measure and print only
  *
  * `npm run bench` is `node --expose-gc -r ts-node/register bench/run.ts`; `npx ts-node
- * bench/run.ts` works too (the harness exposes the GC itself when the flag is missing).
+ * bench/run.ts` works too (the harness exposes the GC itself when the flag is missing; only the
+ * memory suite's byte counts use it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { environment, fullGc, markdownTable, replaceMarked, textTable, type Environment, type Suite, type SuiteContext, type SuiteResult } from './harness.js';
 
+// The suites, in the order they run: one line each. A module is loaded only when its suite runs.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const SUITES: readonly Suite[] = [
+  { name: 'memory', title: 'In-memory backend vs raw baseline', load: () => (require('./memory') as typeof import('./memory')).runMemoryBench },
+  { name: 'fanout', title: 'Fan-out through the TableStore SDK (emulator, 5 ms latency)', load: () => (require('./fanout') as typeof import('./fanout')).runFanoutBench },
+  { name: 'sync', title: 'Sync catch-up through the TableStore SDK (emulator, 5 ms latency)', load: () => (require('./sync') as typeof import('./sync')).runSyncBench },
+  { name: 'emulator', title: 'Emulator CPU next to the SDK client', load: () => (require('./emulator') as typeof import('./emulator')).runEmulatorSuite },
+  { name: 'journal', title: 'Messenger.send with and without the send journal (emulator, 5 ms latency)', load: () => (require('./journal') as typeof import('./journal')).runJournalBench },
+  { name: 'capacity', title: 'Capacity model', load: () => (require('./capacity') as typeof import('./capacity')).runCapacityBench },
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = path.join(ROOT, 'bench');
 const RESULTS = path.join(BENCH, 'results.json');
 const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
-// Suites run in this order; any other suite runs after them, by name.
-const ORDER = ['memory', 'fanout', 'sync', 'capacity'];
-
 interface Options {
   only: string[];
   quick: boolean;
@@ -47,26 +57,6 @@ function parseArgs(argv: readonly string[]): Options {
     } else throw new Error(`Unknown argument ${arg}; expected --only <name>, --quick, --write or --no-write`);
   }
   return { only, quick, write: write ?? !quick };
-}
-
-// A module is a suite module when it exports `suite` or `suites`; others (helpers, the model) are
-// not even loaded.
-function discoverSuites(): Suite[] {
-  const suites: Suite[] = [];
-  for (const file of fs.readdirSync(BENCH).sort()) {
-    if (!file.endsWith('.ts') || file.endsWith('.d.ts') || file.endsWith('.test.ts') || file === 'run.ts' || file === 'harness.ts') continue;
-    const full = path.join(BENCH, file);
-    if (!/export\s+(const|let)\s+suites?\b/.test(fs.readFileSync(full, 'utf8'))) continue;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(full) as { suite?: Suite; suites?: Suite[] };
-    for (const s of [...(mod.suite ? [mod.suite] : []), ...(mod.suites ?? [])]) {
-      if (typeof s?.name !== 'string' || typeof s.run !== 'function') throw new Error(`${file}: a suite needs a name and a run function`);
-      if (suites.some((other) => other.name === s.name)) throw new Error(`${file}: a suite named ${s.name} already exists`);
-      suites.push(s);
-    }
-  }
-  const rank = (s: Suite): number => (ORDER.includes(s.name) ? ORDER.indexOf(s.name) : ORDER.length);
-  return suites.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 }
 
 interface StoredSuite extends SuiteResult {
@@ -105,7 +95,7 @@ function docSection(stored: StoredSuite): string {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const all = discoverSuites();
+  const all = SUITES;
   const unknown = options.only.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0) throw new Error(`Unknown suite ${unknown.join(', ')}; available: ${all.map((s) => s.name).join(', ')}`);
   const selected = options.only.length === 0 ? all : all.filter((s) => options.only.includes(s.name));
@@ -129,7 +119,7 @@ async function main(): Promise<void> {
     };
     let result: SuiteResult;
     try {
-      result = await suite.run(context);
+      result = await suite.load()(context);
     } catch (error) {
       failed = true;
       console.error(`suite ${suite.name} failed:`, error);

@@ -68,6 +68,17 @@ try {
     }
   }
 
+  check('public typings hold no @internal member', () => {
+    const typings = files.filter((file) => /\.d\.(m|c)?ts$/.test(file));
+    if (typings.length === 0) throw new Error('no typings in the tarball');
+    const leaks = [];
+    for (const file of typings) {
+      const text = readFileSync(join(scratch, 'node_modules', pkg.name, file.replace(/^package\//, '')), 'utf8');
+      for (const marker of ['@internal', 'validateMessage', 'syncInternals', 'cursorKeyring', 'writeRows']) if (text.includes(marker)) leaks.push(`${file}: ${marker}`);
+    }
+    if (leaks.length > 0) throw new Error(`internal members in the typings: ${leaks.join('; ')}`);
+  });
+
   const specifier = (subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`);
   // Without the SDK installed: every entry but ./tablestore imports; ./tablestore either imports
   // lazily or explains how to install the SDK.

@@ -1,5 +1,5 @@
 // The long soak: `npm run soak` (= `ts-node scripts/soak.ts`). 100,000 messages through the
-// Messenger on the TableStore backend against an in-process emulator, about 10 % of requests
+// Messenger on the TableStore backend against an emulator in its own process, about 10 % of requests
 // faulted (seeded), devices syncing throughout, every message verified; progress lines, then one
 // summary line. Exits with 1 if anything was duplicated, lost, reordered, or the heap passed its
 // bound. See test/reliability/soak-run.ts.

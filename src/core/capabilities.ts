@@ -1,4 +1,6 @@
 import type { BackendCapabilities, TimelineBackend } from './backend.js';
+import { describeValue } from './describe.js';
+import { ValidationError } from './errors.js';
 
 /** A backend's capabilities with every default filled in: what the core reads. */
 export type ResolvedCapabilities = Readonly<Required<BackendCapabilities>>;
@@ -39,4 +41,27 @@ export function resolveCapabilities(backend: TimelineBackend): ResolvedCapabilit
     resolved.set(declared, result);
   }
   return result;
+}
+
+const POSITIVE = ['maxBatchRows', 'maxBatchBytes', 'maxMessageBytes', 'maxScanPageRows'] as const;
+const NON_NEGATIVE = ['ttlGranularitySeconds', 'rowOverheadBytes'] as const;
+
+/**
+ * Checks a backend's declared capabilities once, when a store is built, so that a wrong
+ * declaration is a `ValidationError` naming the field instead of odd behaviour later.
+ * @throws {ValidationError} naming `${parameter}.<field>`.
+ */
+export function checkCapabilities(capabilities: ResolvedCapabilities, parameter: string): void {
+  const fail = (field: string, expected: string): never => {
+    const value: unknown = (capabilities as unknown as Record<string, unknown>)[field];
+    throw new ValidationError(`${parameter}.${field}`, `Expected \`${parameter}.${field}\` to be ${expected}, got ${describeValue(value)}`);
+  };
+  const isInteger = (value: unknown, min: number): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+  if (typeof capabilities.name !== 'string' || capabilities.name.length === 0) fail('name', 'a non-empty string');
+  for (const field of POSITIVE) if (!isInteger(capabilities[field], 1)) fail(field, 'an integer from 1 and up');
+  for (const field of NON_NEGATIVE) if (!isInteger(capabilities[field], 0)) fail(field, 'an integer from 0 and up');
+  if (typeof capabilities.orderedBatches !== 'boolean') fail('orderedBatches', 'a boolean');
+  if (!isInteger(capabilities.minTtlSeconds, 1)) fail('minTtlSeconds', 'an integer from 1 and up');
+  if (!isInteger(capabilities.maxTtlSeconds, capabilities.minTtlSeconds)) fail('maxTtlSeconds', 'an integer of at least `minTtlSeconds`');
+  if (!(capabilities.tableNamePattern instanceof RegExp)) fail('tableNamePattern', 'a RegExp');
 }

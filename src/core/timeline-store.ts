@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import createDebug from 'debug';
 import type { AppendRow, AppendRowResult, StoredRow, TableDescription, TimelineBackend, TtlMismatchPolicy } from './backend.js';
 import { splitIntoChunks } from './batches.js';
-import type { ResolvedCapabilities } from './capabilities.js';
+import { checkCapabilities, type ResolvedCapabilities } from './capabilities.js';
 import { jsonCodec } from './codec.js';
 import { describeError, describeValue } from './describe.js';
 import { AbortedError, ClosedError, TimelineError, ValidationError, type RowOutcome } from './errors.js';
@@ -129,6 +129,7 @@ export class TimelineStore<T = unknown> {
     this.backend = backend;
     this.#backend = GuardedBackend.wrap(backend);
     const limits = this.#backend.capabilities;
+    checkCapabilities(limits, 'options.backend.capabilities');
     this.table = checkTableName(opts.table, 'options.table', limits.tableNamePattern, limits.name);
     this.ttlSeconds = checkTtlSeconds(opts.ttlSeconds, 'options.ttlSeconds', { min: limits.minTtlSeconds, max: limits.maxTtlSeconds, backend: limits.name });
     const codec = opts.codec === undefined ? jsonCodec<T>() : opts.codec;
@@ -220,7 +221,8 @@ export class TimelineStore<T = unknown> {
     // A fan-out passes one message object for every receiver: encode it once, not once per row.
     let lastMessage: unknown = NOT_ENCODED;
     let lastPayload: Uint8Array | undefined;
-    const rows = items.map((item, index): AppendRow => {
+    // Array.from visits holes of a sparse array (as undefined, rejected below); map would skip them.
+    const rows = Array.from(items, (item, index): AppendRow => {
       // Parameter names are built only for an error: this runs once per item of a fan-out.
       if (item === null || typeof item !== 'object') throw new ValidationError(`items[${index}]`, `Expected \`items[${index}]\` to be an object`);
       const id: unknown = item.timelineId;

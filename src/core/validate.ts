@@ -150,6 +150,31 @@ function testPattern(pattern: RegExp, value: string): boolean {
   return pattern.test(value);
 }
 
+/** Validates an array of timeline ids and returns the distinct ones, in first-seen order. */
+export function checkTimelineIds(value: unknown, parameter: string): string[] {
+  if (!Array.isArray(value)) {
+    throw new ValidationError(parameter, `Expected \`${parameter}\` to be an array of timeline ids, got ${describeValue(value)}`);
+  }
+  const seen = new Set<string>();
+  // An index loop, not forEach: a hole of a sparse array is rejected, not skipped.
+  for (let index = 0; index < value.length; index++) seen.add(checkTimelineId(value[index], `${parameter}[${index}]`));
+  return [...seen];
+}
+
+/** Validates an optional function option. */
+export function checkOptionalFunction<F>(value: unknown, parameter: string): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ValidationError(parameter, `Expected \`${parameter}\` to be a function, got ${describeValue(value)}`);
+  return value as F;
+}
+
+/** Validates an optional boolean option. */
+export function checkOptionalBoolean(value: unknown, parameter: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new ValidationError(parameter, `Expected \`${parameter}\` to be a boolean, got ${describeValue(value)}`);
+  return value;
+}
+
 /** Validates an optional `AbortSignal`. */
 export function checkSignal(value: unknown, parameter = 'options.signal'): AbortSignal | undefined {
   if (value === undefined) return undefined;

@@ -11,7 +11,7 @@ import { LIMITS } from './limits.js';
 import * as M from './messages.js';
 import { decodePk, type PkSlot } from './primary-keys.js';
 import { returnRow, writeRow } from './row-writes.js';
-import { pkKey, type PkValue, type ResolvedWrite } from './store.js';
+import { rowKey, type PkValue, type ResolvedWrite } from './store.js';
 import { capacity, checkRowLimits, cu, decode, encode, parseRow, rowDataSize } from './wire.js';
 
 /** BatchWriteRow: whole-request checks first, then each row applied in order with its own result. */
@@ -42,7 +42,7 @@ export function batchWriteRow(db: Db, body: Buffer, ctx: RequestContext): Buffer
         // Reported for the row itself below.
       }
       if (slots && !slots.includes('auto')) {
-        const key = pkKey(slots as PkValue[]);
+        const key = rowKey(slots as PkValue[]);
         if (keys.has(key)) throw invalid(`Duplicated primary key in table '${tb.table_name}' of the BatchWriteRow request.`);
         keys.add(key);
       }

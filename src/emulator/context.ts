@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 import { tableNotExist } from './errors.js';
-import type { CellVersion, PkValue, ResolvedWrite, Table, TableDef } from './store.js';
+import type { CellVersion, PkValue, ResolvedWrite, TableDef } from './store.js';
+import type { Table } from './table.js';
 
 /** A persisted, replayable record of one applied change. `instance` is absent for the first (default) instance. */
 export type LogRecord = (

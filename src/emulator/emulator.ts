@@ -312,6 +312,8 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     try {
       if (req.method === 'GET' && route === 'stats') return sendJson(res, 200, stats());
       if (req.method === 'GET' && route === 'health') return sendJson(res, 200, { ok: true, instanceName: creds.instanceName, instanceNames: creds.instanceNames });
+      // CPU and memory of the emulator's process, for benchmarks that run it apart from the client.
+      if (req.method === 'GET' && route === 'process') return sendJson(res, 200, { pid: process.pid, cpuUsage: process.cpuUsage(), memoryUsage: process.memoryUsage() });
       if (req.method === 'POST' && route === 'reset') {
         reset();
         return sendJson(res, 200, { ok: true });
@@ -321,6 +323,14 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
         const input = parse();
         const specs = (Array.isArray(input) ? input : [input]).map((s) => validateFaultSpec(s));
         return sendJson(res, 200, { ids: specs.map((s) => faults.inject(s)) });
+      }
+      if (req.method === 'POST' && route === 'faults/release') return sendJson(res, 200, { released: await faults.release() });
+      if (req.method === 'POST' && route === 'faults/held') {
+        const input = (parse() ?? {}) as { atLeast?: unknown; timeoutMs?: unknown };
+        const atLeast = input.atLeast ?? 1;
+        const timeoutMs = input.timeoutMs ?? 10_000;
+        if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TypeError('Expected `timeoutMs` to be a number from 0 and up');
+        return sendJson(res, 200, { held: await faults.whenHeld(atLeast as number, timeoutMs) });
       }
       if ((req.method === 'DELETE' && route === 'faults') || (req.method === 'POST' && route === 'faults/clear')) {
         faults.clear();
@@ -359,10 +369,11 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     } catch (e) {
       return sendError(res, path, e as OtsError);
     }
-    const decision: FaultDecision = faults.decide(api);
+    const decision: FaultDecision = faults.decide(api, body);
     if (decision.fired > 0) inc(faultsFired, api, decision.fired);
     const delay = latencyMs + decision.latencyMs;
     if (delay > 0) await sleep(delay, pendingSleeps);
+    if (decision.hold !== undefined && !closed) await faults.hold(decision.hold, res);
     if (closed) return;
     if (decision.drop === 'before-apply') {
       debug('%s: dropping the connection before applying', api);
@@ -421,6 +432,7 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
     closing ??= new Promise<void>((resolve) => {
       closed = true;
       for (const wake of [...pendingSleeps]) wake();
+      void faults.release();
       server.close(() => {
         log?.close();
         resolve();

@@ -15,11 +15,17 @@ import type { Db, EngineOptions, LogRecord, RequestContext } from './context.js'
 import type { SupportedApi } from './limits.js';
 import { batchGetRow, getRange, getRow } from './reads.js';
 import { deleteRow, putRow, updateRow } from './row-writes.js';
-import { isRowVisible, Table } from './store.js';
+import { isRowVisible, type PkValue } from './store.js';
+import { Table } from './table.js';
 import { createTable, deleteTable, describeTable, listTable, updateTable } from './table-admin.js';
 
 export { LIMITS, SUPPORTED_APIS, type EmulatorLimits, type SupportedApi } from './limits.js';
 export type { EngineOptions, LogRecord, RequestContext } from './context.js';
+
+/** The partition value a persisted `pkKey([value])` names (`i<decimal>` or `b<base64>`). */
+function partitionValue(key: string): PkValue {
+  return key.startsWith('i') ? BigInt(key.slice(1)) : Buffer.from(key.slice(1), 'base64');
+}
 
 /** The TableStore API implementation over in-memory tables, one set of tables per instance. */
 export class Engine {
@@ -122,9 +128,7 @@ export class Engine {
         tables.get(rec.table)?.restore({ pk: rec.pk, cells: new Map(rec.cells), marker: rec.marker });
         return;
       case 'autoIncrement': {
-        const t = tables.get(rec.table);
-        const last = t?.autoIncrement.get(rec.partition);
-        if (t && (last === undefined || rec.value > last)) t.autoIncrement.set(rec.partition, rec.value);
+        tables.get(rec.table)?.raiseAutoIncrement(partitionValue(rec.partition), rec.value);
         return;
       }
     }
@@ -136,7 +140,7 @@ export class Engine {
       const instance = name === this.#defaultInstance ? undefined : name;
       for (const t of db.tables.values()) {
         yield { t: 'createTable', def: t.def, instance };
-        for (const [partition, value] of t.autoIncrement) yield { t: 'autoIncrement', table: t.def.name, partition, value, instance };
+        for (const [partition, value] of t.autoIncrementCounters()) yield { t: 'autoIncrement', table: t.def.name, partition, value, instance };
         for (const r of t.rows()) yield { t: 'restoreRow', table: t.def.name, pk: r.pk, cells: [...r.cells], marker: r.marker, instance };
       }
     }

@@ -1,11 +1,18 @@
 /**
  * Fault injection: added latency, error responses, dropped connections (before or after the
- * write is applied) and per-row errors inside batch requests. Deterministic for a given seed.
+ * write is applied), held requests and per-row errors inside batch requests.
+ *
+ * Deterministic for a given seed whatever order requests arrive in: whether a `probability` fault
+ * hits a request is decided by a hash of the seed, the fault, the request's body and its attempt
+ * (how many identical requests came before it), see `fault-draw.ts`.
  *
  * @packageDocumentation
  */
 import { OTS_ERROR_MESSAGE, statusForCode } from './errors.js';
-import { mulberry32 } from './prng.js';
+import { AttemptCounter, stringHash, unitDraw, type RequestIdentity } from './fault-draw.js';
+import { HoldQueue, type ClosableResponse, type HoldMode } from './fault-holds.js';
+
+export type { HoldMode } from './fault-holds.js';
 
 /** How a dropped connection relates to applying the request. */
 export type DropMode = 'before-apply' | 'after-apply';
@@ -18,15 +25,15 @@ export interface RowErrorSpec {
   readonly message?: string;
 }
 
-/** Selects each row of a batch independently with this probability (seeded PRNG). */
+/** Selects each row of a batch independently with this probability (seeded, by the request's content). */
 export interface RowProbability {
   /** Probability from 0 to 1. */
   readonly probability: number;
 }
 
 /**
- * What to inject. Exactly one of `code`, `drop` or `rowError` (optionally with `latencyMs`), or
- * `latencyMs` alone.
+ * What to inject. Exactly one of `code`, `drop`, `rowError` or `hold` (optionally with
+ * `latencyMs`), or `latencyMs` alone.
  *
  * @example
  * ```ts
@@ -34,6 +41,9 @@ export interface RowProbability {
  * emu.faults.inject({ api: 'PutRow', drop: 'after-apply', times: 1 });   // the ambiguous write
  * emu.faults.inject({ api: 'BatchWriteRow', rowError: { code: 'OTSServerBusy' }, rows: [0, 2], times: 1 });
  * emu.faults.inject({ latencyMs: 50 });                                   // every API, until cleared
+ * emu.faults.inject({ api: 'PutRow', hold: 'until-released', times: 1 }); // in flight until release()
+ * await emu.faults.whenHeld(1);
+ * await emu.faults.release();                                             // applied by now
  * ```
  */
 export interface FaultSpec {
@@ -54,11 +64,21 @@ export interface FaultSpec {
   readonly drop?: DropMode;
   /** Fail some rows of a batch request with this error; those rows are not applied. */
   readonly rowError?: RowErrorSpec;
+  /**
+   * Hold the request, neither applied nor answered, until {@link FaultController.release}
+   * (`'until-released'`) or until the client closes the connection, e.g. on its request timeout
+   * (`'until-disconnect'`); then handle it as usual. Closing the emulator releases it too.
+   */
+  readonly hold?: HoldMode;
   /** Which rows `rowError` hits: indexes in request order (across tables), or each row with a probability. @default every row */
   readonly rows?: readonly number[] | RowProbability;
-  /** Fire on this many matching requests, then retire. @default unlimited */
+  /** Fire on this many matching requests (in arrival order), then retire. @default unlimited */
   readonly times?: number;
-  /** Fire on a matching request with this probability (seeded PRNG). @default 1 */
+  /**
+   * Fire on a matching request with this probability: decided by a hash of the seed, the spec, the
+   * request's body and its attempt, so the same requests are hit whatever order they arrive in.
+   * @default 1
+   */
   readonly probability?: number;
 }
 
@@ -77,6 +97,7 @@ export interface FaultDecision {
   readonly latencyMs: number;
   readonly error?: { readonly code: string; readonly status: number; readonly message: string } | undefined;
   readonly drop?: DropMode | undefined;
+  readonly hold?: HoldMode | undefined;
   /** Returns the injected error for batch row `index` (request order), if any. */
   readonly rowError: (index: number) => { readonly code: string; readonly message: string } | undefined;
   /** Number of faults that fired (for stats). */
@@ -85,6 +106,8 @@ export interface FaultDecision {
 
 interface ActiveFault {
   readonly id: string;
+  /** Salt of this fault's draws: a hash of the spec and how many identical specs came before it. */
+  readonly salt: number;
   readonly spec: FaultSpec;
   readonly apis: ReadonlySet<string> | undefined;
   fired: number;
@@ -102,7 +125,7 @@ function checkNumber(v: unknown, name: string, min: number, max = Number.POSITIV
 export function validateFaultSpec(input: unknown): FaultSpec {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new TypeError('Expected a fault spec object');
   const spec = input as Record<string, unknown>;
-  const known = new Set(['api', 'latencyMs', 'code', 'status', 'message', 'drop', 'rowError', 'rows', 'times', 'probability']);
+  const known = new Set(['api', 'latencyMs', 'code', 'status', 'message', 'drop', 'hold', 'rowError', 'rows', 'times', 'probability']);
   for (const k of Object.keys(spec)) if (!known.has(k)) throw new TypeError(`Unknown fault option \`${k}\``);
   const api = spec.api;
   if (api !== undefined && typeof api !== 'string' && !(Array.isArray(api) && api.every((a) => typeof a === 'string'))) {
@@ -118,6 +141,9 @@ export function validateFaultSpec(input: unknown): FaultSpec {
   if (spec.drop !== undefined && spec.drop !== 'before-apply' && spec.drop !== 'after-apply') {
     throw new TypeError("Expected `drop` to be 'before-apply' or 'after-apply'");
   }
+  if (spec.hold !== undefined && spec.hold !== 'until-released' && spec.hold !== 'until-disconnect') {
+    throw new TypeError("Expected `hold` to be 'until-released' or 'until-disconnect'");
+  }
   if (spec.rowError !== undefined) {
     const re = spec.rowError as Record<string, unknown> | null;
     if (typeof re !== 'object' || re === null || typeof re.code !== 'string' || (re.message !== undefined && typeof re.message !== 'string')) {
@@ -132,10 +158,10 @@ export function validateFaultSpec(input: unknown): FaultSpec {
     if (okProb) checkNumber((rows as { probability: number }).probability, 'rows.probability', 0, 1);
     if (spec.rowError === undefined) throw new TypeError('`rows` only applies together with `rowError`');
   }
-  const kinds = [spec.code, spec.drop, spec.rowError].filter((k) => k !== undefined).length;
-  if (kinds > 1) throw new TypeError('A fault takes only one of `code`, `drop` or `rowError`');
+  const kinds = [spec.code, spec.drop, spec.rowError, spec.hold].filter((k) => k !== undefined).length;
+  if (kinds > 1) throw new TypeError('A fault takes only one of `code`, `drop`, `rowError` or `hold`');
   if (kinds === 0 && (spec.latencyMs === undefined || spec.latencyMs === 0)) {
-    throw new TypeError('A fault needs `code`, `drop`, `rowError` or `latencyMs`');
+    throw new TypeError('A fault needs `code`, `drop`, `rowError`, `hold` or `latencyMs`');
   }
   if ((spec.status !== undefined || spec.message !== undefined) && spec.code === undefined) {
     throw new TypeError('`status` and `message` only apply together with `code`');
@@ -147,13 +173,13 @@ export function validateFaultSpec(input: unknown): FaultSpec {
 export class FaultController {
   readonly #faults: ActiveFault[] = [];
   #nextId = 1;
-  #random: () => number;
   readonly #seed: number;
+  readonly #attempts = new AttemptCounter();
+  readonly #holds = new HoldQueue();
 
-  /** @param seed - seed of the PRNG behind `probability` and `rows.probability` */
+  /** @param seed - seed of the draws behind `probability` and `rows.probability` */
   constructor(seed: number) {
-    this.#seed = seed;
-    this.#random = mulberry32(seed);
+    this.#seed = seed >>> 0;
   }
 
   /**
@@ -165,7 +191,9 @@ export class FaultController {
     const s = validateFaultSpec(spec);
     const id = `f${this.#nextId++}`;
     const apis = s.api === undefined || s.api === '*' ? undefined : new Set(typeof s.api === 'string' ? [s.api] : s.api);
-    this.#faults.push({ id, spec: s, apis: apis?.has('*') ? undefined : apis, fired: 0, remaining: s.times });
+    const text = JSON.stringify(s);
+    const twins = this.#faults.filter((f) => JSON.stringify(f.spec) === text).length;
+    this.#faults.push({ id, salt: (stringHash(text) ^ twins) >>> 0, spec: s, apis: apis?.has('*') ? undefined : apis, fired: 0, remaining: s.times });
     return id;
   }
 
@@ -177,10 +205,39 @@ export class FaultController {
     return true;
   }
 
-  /** Removes every fault and restarts the PRNG from the seed. */
+  /**
+   * Removes every fault and forgets the requests seen, so attempts count from 0 again. Requests
+   * held now stay held until {@link FaultController.release}.
+   */
   clear(): void {
     this.#faults.length = 0;
-    this.#random = mulberry32(this.#seed);
+    this.#attempts.clear();
+  }
+
+  /** Requests held by `hold` faults now. */
+  held(): number {
+    return this.#holds.size;
+  }
+
+  /**
+   * Lets every held request go on; resolves with how many there were once they have been handled
+   * (a released write is applied by then).
+   */
+  release(): Promise<number> {
+    return this.#holds.release();
+  }
+
+  /**
+   * Resolves once at least `atLeast` requests are held at once (with how many are), or rejects
+   * after `timeoutMs`: wait for this instead of sleeping and hoping a request is in flight.
+   */
+  whenHeld(atLeast = 1, timeoutMs = 10_000): Promise<number> {
+    return this.#holds.whenHeld(atLeast, timeoutMs);
+  }
+
+  /** @internal Holds one request as its decision says; resolves when it may go on. */
+  hold(mode: HoldMode, response: ClosableResponse): Promise<void> {
+    return this.#holds.hold(mode, response);
   }
 
   /** The active faults, in injection order. */
@@ -188,20 +245,32 @@ export class FaultController {
     return this.#faults.map((f) => ({ ...f.spec, id: f.id, fired: f.fired, ...(f.remaining !== undefined ? { remaining: f.remaining } : {}) }));
   }
 
-  /** @internal Resolves the faults for one request to `api` and consumes their `times`. */
-  decide(api: string): FaultDecision {
+  /**
+   * @internal Resolves the faults for one request to `api` and consumes their `times`. `body`
+   * identifies the request for the draws (its content and attempt).
+   */
+  decide(api: string, body?: Uint8Array): FaultDecision {
     let latencyMs = 0;
     let error: FaultDecision['error'];
     let drop: DropMode | undefined;
+    let hold: HoldMode | undefined;
     let fired = 0;
-    const rowFaults: { spec: FaultSpec; hit: Set<number> | { probability: number } | undefined }[] = [];
+    // Hashing the body costs time on every request: only done when a draw needs it, so the
+    // attempts of a content count its arrivals while some probability fault applied to it.
+    let request: RequestIdentity | undefined;
+    const draw = (salt: number, row: number): number => {
+      request ??= this.#attempts.identify(api, body);
+      return unitDraw(this.#seed, salt, request.content, request.attempt, row);
+    };
+    const rowFaults: { spec: FaultSpec; salt: number; hit: Set<number> | { probability: number } | undefined }[] = [];
     for (const f of [...this.#faults]) {
       if (f.apis && !f.apis.has(api)) continue;
       const s = f.spec;
-      const isTerminal = s.code !== undefined || s.drop !== undefined;
-      // Only one terminal outcome per request: later error/drop faults wait for another request.
-      if (isTerminal && (error !== undefined || drop !== undefined)) continue;
-      if (s.probability !== undefined && !(this.#random() < s.probability)) continue;
+      const isTerminal = s.code !== undefined || s.drop !== undefined || s.hold !== undefined;
+      // Only one terminal outcome per request: later error/drop/hold faults wait for another request.
+      if (isTerminal && (error !== undefined || drop !== undefined || hold !== undefined)) continue;
+      // Row index -1: the request-level draw, apart from every row's.
+      if (s.probability !== undefined && !(draw(f.salt, -1) < s.probability)) continue;
       f.fired++;
       fired++;
       if (f.remaining !== undefined) {
@@ -213,9 +282,11 @@ export class FaultController {
         error = { code: s.code, status: s.status ?? statusForCode(s.code), message: s.message ?? OTS_ERROR_MESSAGE[s.code] ?? `Injected ${s.code}.` };
       } else if (s.drop !== undefined) {
         drop = s.drop;
+      } else if (s.hold !== undefined) {
+        hold = s.hold;
       } else if (s.rowError !== undefined) {
         const rows = s.rows;
-        rowFaults.push({ spec: s, hit: rows === undefined ? undefined : Array.isArray(rows) ? new Set(rows as number[]) : (rows as { probability: number }) });
+        rowFaults.push({ spec: s, salt: f.salt, hit: rows === undefined ? undefined : Array.isArray(rows) ? new Set(rows as number[]) : (rows as { probability: number }) });
       }
     }
     const decided = new Map<number, { code: string; message: string } | undefined>();
@@ -223,7 +294,7 @@ export class FaultController {
       if (decided.has(index)) return decided.get(index);
       let out: { code: string; message: string } | undefined;
       for (const rf of rowFaults) {
-        const hit = rf.hit === undefined ? true : rf.hit instanceof Set ? rf.hit.has(index) : this.#random() < rf.hit.probability;
+        const hit = rf.hit === undefined ? true : rf.hit instanceof Set ? rf.hit.has(index) : draw(rf.salt, index) < rf.hit.probability;
         if (hit && rf.spec.rowError) {
           out = { code: rf.spec.rowError.code, message: rf.spec.rowError.message ?? OTS_ERROR_MESSAGE[rf.spec.rowError.code] ?? `Injected ${rf.spec.rowError.code}.` };
           break;
@@ -232,6 +303,6 @@ export class FaultController {
       decided.set(index, out);
       return out;
     };
-    return { latencyMs, error, drop, rowError, fired };
+    return { latencyMs, error, drop, hold, rowError, fired };
   }
 }

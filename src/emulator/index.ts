@@ -20,7 +20,7 @@
 export { startEmulator, EMULATOR_DEFAULTS, CONTROL_PREFIX } from './emulator.js';
 export type { Emulator, EmulatorOptions, EmulatorStats, EmulatorDefaults, SdkClientConfig, EmulatorConnection } from './emulator.js';
 export { FaultController } from './faults.js';
-export type { FaultSpec, FaultInfo, RowErrorSpec, RowProbability, DropMode } from './faults.js';
+export type { FaultSpec, FaultInfo, RowErrorSpec, RowProbability, DropMode, HoldMode } from './faults.js';
 export { SUPPORTED_APIS, LIMITS } from './limits.js';
 export type { SupportedApi, EmulatorLimits } from './limits.js';
 export { OTS_ERROR_STATUS } from './errors.js';

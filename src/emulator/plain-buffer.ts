@@ -9,78 +9,10 @@
  *
  * @packageDocumentation
  */
-import { crc8, crc8Byte, crc8Uint32 } from './checksum.js';
+import { crc8Byte, crc8Range, crc8Uint32 } from './checksum.js';
 
-/** The PlainBuffer header value. */
-export const HEADER = 0x75;
-
-/** PlainBuffer tags. */
-export const Tag = {
-  ROW_PK: 0x01,
-  ROW_DATA: 0x02,
-  CELL: 0x03,
-  CELL_NAME: 0x04,
-  CELL_VALUE: 0x05,
-  CELL_TYPE: 0x06,
-  CELL_TIMESTAMP: 0x07,
-  DELETE_ROW_MARKER: 0x08,
-  ROW_CHECKSUM: 0x09,
-  CELL_CHECKSUM: 0x0a,
-} as const;
-
-/** Cell operation bytes (after `TAG_CELL_TYPE`). */
-export const CellOp = {
-  DELETE_ALL_VERSIONS: 0x01,
-  DELETE_ONE_VERSION: 0x03,
-  INCREMENT: 0x04,
-} as const;
-
-/** Variant type bytes. */
-export const VariantType = {
-  INTEGER: 0x00,
-  DOUBLE: 0x01,
-  BOOLEAN: 0x02,
-  STRING: 0x03,
-  NULL: 0x06,
-  BLOB: 0x07,
-  INF_MIN: 0x09,
-  INF_MAX: 0x0a,
-  AUTO_INCREMENT: 0x0b,
-} as const;
-
-/** A value carried by a PlainBuffer cell. Integers are exact `bigint`s. */
-export type PlainValue =
-  | { readonly type: 'INTEGER'; readonly value: bigint }
-  | { readonly type: 'DOUBLE'; readonly value: number }
-  | { readonly type: 'BOOLEAN'; readonly value: boolean }
-  | { readonly type: 'STRING'; readonly value: string }
-  | { readonly type: 'BINARY'; readonly value: Buffer }
-  | { readonly type: 'NULL' }
-  | { readonly type: 'INF_MIN' }
-  | { readonly type: 'INF_MAX' }
-  | { readonly type: 'AUTO_INCREMENT' };
-
-/** One cell of a decoded or to-be-encoded row. */
-export interface PlainCell {
-  readonly name: string;
-  readonly value?: PlainValue | undefined;
-  /** One of {@link CellOp}, when present. */
-  readonly op?: number | undefined;
-  /** Version timestamp in milliseconds. */
-  readonly timestamp?: bigint | undefined;
-}
-
-/** A decoded or to-be-encoded row. */
-export interface PlainRow {
-  readonly primaryKey: readonly PlainCell[];
-  readonly attributes: readonly PlainCell[];
-  readonly deleteMarker: boolean;
-}
-
-/** Thrown for malformed PlainBuffer input (bad tag, truncated data, checksum mismatch). */
-export class PlainBufferError extends Error {
-  override readonly name = 'PlainBufferError';
-}
+export { CellOp, HEADER, PlainBufferError, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
+import { HEADER, PlainBufferError, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
 
 class Reader {
   readonly #buf: Buffer;
@@ -116,6 +48,19 @@ class Reader {
     return this.bytes(8);
   }
 
+  /** The buffer being read (to decode in place, without views). */
+  get buf(): Buffer {
+    return this.#buf;
+  }
+
+  /** Skips `n` bytes and returns where they start. */
+  skip(n: number): number {
+    this.#need(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
   bytes(n: number): Buffer {
     this.#need(n);
     const out = this.#buf.subarray(this.pos, this.pos + n);
@@ -133,7 +78,10 @@ class Reader {
   }
 }
 
-function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number } {
+// The checksum of the last value or cell read: returned beside the result without an object per cell.
+let lastCrc = 0;
+
+function readValue(r: Reader, crcIn: number): PlainValue {
   const declared = r.u32();
   const start = r.pos;
   const type = r.byte();
@@ -141,15 +89,15 @@ function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number }
   let value: PlainValue;
   switch (type) {
     case VariantType.INTEGER: {
-      const raw = r.i64raw();
-      crc = crc8(crc, raw);
-      value = { type: 'INTEGER', value: raw.readBigInt64LE(0) };
+      const at = r.skip(8);
+      crc = crc8Range(crc, r.buf, at, at + 8);
+      value = { type: 'INTEGER', value: r.buf.readBigInt64LE(at) };
       break;
     }
     case VariantType.DOUBLE: {
-      const raw = r.i64raw();
-      crc = crc8(crc, raw);
-      value = { type: 'DOUBLE', value: raw.readDoubleLE(0) };
+      const at = r.skip(8);
+      crc = crc8Range(crc, r.buf, at, at + 8);
+      value = { type: 'DOUBLE', value: r.buf.readDoubleLE(at) };
       break;
     }
     case VariantType.BOOLEAN: {
@@ -161,9 +109,10 @@ function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number }
     case VariantType.STRING:
     case VariantType.BLOB: {
       const len = r.u32();
-      const data = r.bytes(len);
-      crc = crc8(crc8Uint32(crc, len), data);
-      value = type === VariantType.STRING ? { type: 'STRING', value: data.toString('utf8') } : { type: 'BINARY', value: Buffer.from(data) };
+      const at = r.skip(len);
+      crc = crc8Range(crc8Uint32(crc, len), r.buf, at, at + len);
+      // Binary values are copied: the request buffer is not kept.
+      value = type === VariantType.STRING ? { type: 'STRING', value: r.buf.toString('utf8', at, at + len) } : { type: 'BINARY', value: Buffer.from(r.buf.subarray(at, at + len)) };
       break;
     }
     case VariantType.NULL:
@@ -184,7 +133,8 @@ function readValue(r: Reader, crcIn: number): { value: PlainValue; crc: number }
   if (r.pos - start !== declared) {
     throw new PlainBufferError(`cell value length mismatch: declared ${declared}, read ${r.pos - start}`);
   }
-  return { value, crc };
+  lastCrc = crc;
+  return value;
 }
 
 /**
@@ -220,20 +170,20 @@ export function decodeVariant(buf: Buffer): PlainValue {
   return value;
 }
 
-function readCell(r: Reader): { cell: PlainCell; crc: number } {
+function readCell(r: Reader): PlainCell {
   r.expectTag(Tag.CELL, 'TAG_CELL');
   r.expectTag(Tag.CELL_NAME, 'TAG_CELL_NAME');
   const nameLen = r.u32();
-  const nameBytes = r.bytes(nameLen);
-  let crc = crc8(0, nameBytes);
+  const nameAt = r.skip(nameLen);
+  const name = r.buf.toString('utf8', nameAt, nameAt + nameLen);
+  let crc = crc8Range(0, r.buf, nameAt, nameAt + nameLen);
   let value: PlainValue | undefined;
   let op: number | undefined;
   let timestamp: bigint | undefined;
   if (r.peek() === Tag.CELL_VALUE) {
     r.byte();
-    const v = readValue(r, crc);
-    value = v.value;
-    crc = v.crc;
+    value = readValue(r, crc);
+    crc = lastCrc;
   }
   if (r.peek() === Tag.CELL_TYPE) {
     r.byte();
@@ -241,16 +191,17 @@ function readCell(r: Reader): { cell: PlainCell; crc: number } {
   }
   if (r.peek() === Tag.CELL_TIMESTAMP) {
     r.byte();
-    const raw = r.i64raw();
-    crc = crc8(crc, raw);
-    timestamp = raw.readBigInt64LE(0);
+    const at = r.skip(8);
+    crc = crc8Range(crc, r.buf, at, at + 8);
+    timestamp = r.buf.readBigInt64LE(at);
   }
   // The operation byte is written before the timestamp but checksummed after it.
   if (op !== undefined) crc = crc8Byte(crc, op);
   r.expectTag(Tag.CELL_CHECKSUM, 'TAG_CELL_CHECKSUM');
   const sum = r.byte();
-  if (sum !== crc) throw new PlainBufferError(`cell checksum mismatch for column '${nameBytes.toString('utf8')}': expected ${crc}, got ${sum}`);
-  return { cell: { name: nameBytes.toString('utf8'), value, op, timestamp }, crc };
+  if (sum !== crc) throw new PlainBufferError(`cell checksum mismatch for column '${name}': expected ${crc}, got ${sum}`);
+  lastCrc = crc;
+  return { name, value, op, timestamp };
 }
 
 function readRowBody(r: Reader): PlainRow {
@@ -260,17 +211,15 @@ function readRowBody(r: Reader): PlainRow {
   if (r.peek() === Tag.ROW_PK) {
     r.byte();
     while (r.peek() === Tag.CELL) {
-      const { cell, crc } = readCell(r);
-      primaryKey.push(cell);
-      rowCrc = crc8Byte(rowCrc, crc);
+      primaryKey.push(readCell(r));
+      rowCrc = crc8Byte(rowCrc, lastCrc);
     }
   }
   if (r.peek() === Tag.ROW_DATA) {
     r.byte();
     while (r.peek() === Tag.CELL) {
-      const { cell, crc } = readCell(r);
-      attributes.push(cell);
-      rowCrc = crc8Byte(rowCrc, crc);
+      attributes.push(readCell(r));
+      rowCrc = crc8Byte(rowCrc, lastCrc);
     }
   }
   let deleteMarker = false;
@@ -318,133 +267,4 @@ export function decodeRows(buf: Buffer): PlainRow[] {
   return rows;
 }
 
-class Writer {
-  readonly #parts: Buffer[] = [];
-  length = 0;
-
-  push(b: Buffer): void {
-    this.#parts.push(b);
-    this.length += b.length;
-  }
-
-  byte(v: number): void {
-    this.push(Buffer.of(v & 0xff));
-  }
-
-  u32(v: number): void {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32LE(v >>> 0, 0);
-    this.push(b);
-  }
-
-  finish(): Buffer {
-    return Buffer.concat(this.#parts, this.length);
-  }
-}
-
-function writeValue(w: Writer, value: PlainValue, crcIn: number): number {
-  w.byte(Tag.CELL_VALUE);
-  let crc = crcIn;
-  switch (value.type) {
-    case 'INTEGER': {
-      const raw = Buffer.allocUnsafe(8);
-      raw.writeBigInt64LE(BigInt.asIntN(64, value.value), 0);
-      w.u32(9);
-      w.byte(VariantType.INTEGER);
-      w.push(raw);
-      return crc8(crc8Byte(crc, VariantType.INTEGER), raw);
-    }
-    case 'DOUBLE': {
-      const raw = Buffer.allocUnsafe(8);
-      raw.writeDoubleLE(value.value, 0);
-      w.u32(9);
-      w.byte(VariantType.DOUBLE);
-      w.push(raw);
-      return crc8(crc8Byte(crc, VariantType.DOUBLE), raw);
-    }
-    case 'BOOLEAN':
-      w.u32(2);
-      w.byte(VariantType.BOOLEAN);
-      w.byte(value.value ? 1 : 0);
-      return crc8Byte(crc8Byte(crc, VariantType.BOOLEAN), value.value ? 1 : 0);
-    case 'STRING':
-    case 'BINARY': {
-      const data = value.type === 'STRING' ? Buffer.from(value.value, 'utf8') : value.value;
-      const type = value.type === 'STRING' ? VariantType.STRING : VariantType.BLOB;
-      w.u32(5 + data.length);
-      w.byte(type);
-      w.u32(data.length);
-      w.push(data);
-      crc = crc8Byte(crc, type);
-      crc = crc8Uint32(crc, data.length);
-      return crc8(crc, data);
-    }
-    case 'NULL':
-    case 'INF_MIN':
-    case 'INF_MAX':
-    case 'AUTO_INCREMENT': {
-      const type = VariantType[value.type];
-      w.u32(1);
-      w.byte(type);
-      return crc8Byte(crc, type);
-    }
-  }
-}
-
-function writeCell(w: Writer, cell: PlainCell): number {
-  w.byte(Tag.CELL);
-  w.byte(Tag.CELL_NAME);
-  const name = Buffer.from(cell.name, 'utf8');
-  w.u32(name.length);
-  w.push(name);
-  let crc = crc8(0, name);
-  if (cell.value !== undefined) crc = writeValue(w, cell.value, crc);
-  if (cell.op !== undefined) {
-    w.byte(Tag.CELL_TYPE);
-    w.byte(cell.op);
-  }
-  if (cell.timestamp !== undefined) {
-    const raw = Buffer.allocUnsafe(8);
-    raw.writeBigInt64LE(BigInt.asIntN(64, cell.timestamp), 0);
-    w.byte(Tag.CELL_TIMESTAMP);
-    w.push(raw);
-    crc = crc8(crc, raw);
-  }
-  if (cell.op !== undefined) crc = crc8Byte(crc, cell.op);
-  w.byte(Tag.CELL_CHECKSUM);
-  w.byte(crc);
-  return crc;
-}
-
-function writeRowBody(w: Writer, row: PlainRow): void {
-  let rowCrc = 0;
-  w.byte(Tag.ROW_PK);
-  for (const c of row.primaryKey) rowCrc = crc8Byte(rowCrc, writeCell(w, c));
-  if (row.attributes.length > 0) {
-    w.byte(Tag.ROW_DATA);
-    for (const c of row.attributes) rowCrc = crc8Byte(rowCrc, writeCell(w, c));
-  }
-  if (row.deleteMarker) w.byte(Tag.DELETE_ROW_MARKER);
-  rowCrc = crc8Byte(rowCrc, row.deleteMarker ? 1 : 0);
-  w.byte(Tag.ROW_CHECKSUM);
-  w.byte(rowCrc);
-}
-
-/** Encodes one row, header included. */
-export function encodeRow(row: PlainRow): Buffer {
-  return encodeRows([row]);
-}
-
-/** Encodes a header and the given rows (an empty list gives an empty buffer). */
-export function encodeRows(rows: readonly PlainRow[]): Buffer {
-  if (rows.length === 0) return Buffer.alloc(0);
-  const w = new Writer();
-  w.u32(HEADER);
-  for (const row of rows) writeRowBody(w, row);
-  return w.finish();
-}
-
-/** Size in bytes of one encoded row without the header (used to cut GetRange pages at 4 MB). */
-export function encodedRowSize(row: PlainRow): number {
-  return encodeRow(row).length - 4;
-}
+export { encodeRow, encodeRows, PlainBufferWriter } from './plain-buffer-writer.js';

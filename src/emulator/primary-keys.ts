@@ -8,7 +8,8 @@ import type { Db } from './context.js';
 import { invalid, OtsError } from './errors.js';
 import { LIMITS } from './limits.js';
 import type { PlainCell, PlainRow } from './plain-buffer.js';
-import { pkKey, type PkValue, type Table, type TableDef } from './store.js';
+import type { PkValue, TableDef } from './store.js';
+import type { Table } from './table.js';
 import { INT64_MAX, VT_NAME } from './wire.js';
 
 /** A decoded primary-key value, or a placeholder: auto-increment, INF_MIN, INF_MAX. */
@@ -60,8 +61,8 @@ export function readPk(def: TableDef, row: PlainRow): PkValue[] {
 export function resolvePk(db: Db, t: Table, slots: readonly PkSlot[]): PkValue[] {
   return slots.map((s) => {
     if (s !== 'auto') return s as PkValue;
-    const part = pkKey([slots[0] as PkValue]);
-    const last = t.autoIncrement.get(part);
+    const first = slots[0] as PkValue;
+    const last = t.lastAutoIncrement(first);
     // Strictly increasing per partition and never consecutive, shaped like a microsecond clock.
     const gap = 1n + BigInt(Math.floor(db.opts.random() * 64));
     let next = (last ?? 0n) + 1n + gap;
@@ -70,7 +71,7 @@ export function resolvePk(db: Db, t: Table, slots: readonly PkSlot[]): PkValue[]
     const floor = db.opts.autoIncrementStart ?? 1n;
     if (next < floor) next = floor + gap;
     if (next > INT64_MAX) throw new OtsError('OTSInternalServerError', 'The auto-increment column overflowed.');
-    t.autoIncrement.set(part, next);
+    t.raiseAutoIncrement(first, next);
     return next;
   });
 }

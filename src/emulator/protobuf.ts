@@ -78,45 +78,50 @@ export class ProtobufDecodeError extends Error {
 
 const MASK64 = (1n << 64n) - 1n;
 
-/** Appends protobuf primitives to a growing buffer. */
+/** Appends protobuf primitives to one growing buffer. */
 export class ProtoWriter {
-  #chunks: Buffer[] = [];
-  #current: number[] = [];
-  #length = 0;
+  #buf: Buffer;
+  #pos = 0;
+
+  constructor(initialBytes = 256) {
+    this.#buf = Buffer.allocUnsafe(initialBytes);
+  }
 
   /** Total bytes written so far. */
   get length(): number {
-    return this.#length + this.#current.length;
+    return this.#pos;
   }
 
-  #flush(): void {
-    if (this.#current.length > 0) {
-      const b = Buffer.from(this.#current);
-      this.#chunks.push(b);
-      this.#length += b.length;
-      this.#current = [];
-    }
+  #ensure(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + n));
+    this.#buf.copy(next, 0, 0, this.#pos);
+    this.#buf = next;
   }
 
   /** Writes an unsigned varint from a non-negative safe integer. */
   uvarint(value: number): this {
+    this.#ensure(10);
+    const buf = this.#buf;
     let v = value;
     while (v > 0x7f) {
-      this.#current.push((v % 128) | 0x80);
+      buf[this.#pos++] = (v % 128) | 0x80;
       v = Math.floor(v / 128);
     }
-    this.#current.push(v);
+    buf[this.#pos++] = v;
     return this;
   }
 
   /** Writes a 64-bit varint; negative values are written as their two's complement (10 bytes). */
   varint64(value: bigint): this {
     let v = value & MASK64;
+    if (v <= 0xffffffffn) return this.uvarint(Number(v));
+    this.#ensure(10);
     while (v > 0x7fn) {
-      this.#current.push(Number(v & 0x7fn) | 0x80);
+      this.#buf[this.#pos++] = Number(v & 0x7fn) | 0x80;
       v >>= 7n;
     }
-    this.#current.push(Number(v));
+    this.#buf[this.#pos++] = Number(v);
     return this;
   }
 
@@ -127,10 +132,9 @@ export class ProtoWriter {
 
   /** Writes raw bytes. */
   raw(bytes: Uint8Array): this {
-    this.#flush();
-    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#chunks.push(b);
-    this.#length += b.length;
+    this.#ensure(bytes.byteLength);
+    this.#buf.set(bytes, this.#pos);
+    this.#pos += bytes.byteLength;
     return this;
   }
 
@@ -140,10 +144,26 @@ export class ProtoWriter {
     return this.raw(bytes);
   }
 
-  /** Returns everything written as one buffer. */
+  /** Writes a length-prefixed UTF-8 string without an intermediate buffer. */
+  utf8(value: string): this {
+    const max = value.length * 3;
+    // Room for the bytes and the longest prefix, so that writing the prefix never reallocates.
+    this.#ensure(max + 10);
+    // Reserve the length prefix for the longest string, then move the bytes if it was shorter.
+    const prefix = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : 5;
+    const start = this.#pos + prefix;
+    const n = this.#buf.write(value, start, 'utf8');
+    let lenBytes = 1;
+    for (let v = n; v > 0x7f; v = Math.floor(v / 128)) lenBytes++;
+    if (lenBytes !== prefix) this.#buf.copy(this.#buf, this.#pos + lenBytes, start, start + n);
+    this.uvarint(n);
+    this.#pos += n;
+    return this;
+  }
+
+  /** Returns everything written as one buffer (a view: the writer must not be used afterwards). */
   finish(): Buffer {
-    this.#flush();
-    return this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks, this.#length);
+    return this.#buf.subarray(0, this.#pos);
   }
 }
 
@@ -257,58 +277,80 @@ function isVarintType(type: ScalarType | MessageSchema): type is ScalarType {
   return typeof type === 'string' && type !== 'string' && type !== 'bytes' && type !== 'double';
 }
 
+interface Compiled {
+  /** Fields in field-number order (the encoding order). */
+  readonly fields: readonly (readonly [string, FieldSpec])[];
+  /** Field by number (decoding), as a sparse array. */
+  readonly byNo: readonly ((readonly [string, FieldSpec]) | undefined)[];
+  readonly repeated: readonly string[];
+  readonly required: readonly string[];
+}
+
+// Schemas are constant objects: their field tables are computed once, not per message.
+const compiled = new WeakMap<MessageSchema, Compiled>();
+
+function compile(schema: MessageSchema): Compiled {
+  let c = compiled.get(schema);
+  if (!c) {
+    const fields = Object.entries(schema).sort((a, b) => a[1].no - b[1].no);
+    const byNo: ((readonly [string, FieldSpec]) | undefined)[] = [];
+    for (const f of fields) byNo[f[1].no] = f;
+    c = { fields, byNo, repeated: fields.filter((f) => f[1].repeated).map((f) => f[0]), required: fields.filter((f) => f[1].required).map((f) => f[0]) };
+    compiled.set(schema, c);
+  }
+  return c;
+}
+
 /**
  * Decodes a message. Unknown fields are skipped; missing `required` fields raise
  * {@link ProtobufDecodeError}, which the emulator answers with `OTSParameterInvalid`.
  */
 export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, name = 'message'): Message<S> {
-  const byNo = new Map<number, [string, FieldSpec]>();
+  const c = compile(schema);
   const out: Record<string, unknown> = {};
-  for (const [fieldName, spec] of Object.entries(schema)) {
-    byNo.set(spec.no, [fieldName, spec]);
-    if (spec.repeated) out[fieldName] = [];
-  }
+  for (const f of c.repeated) out[f] = [];
   const r = new ProtoReader(buf);
   while (!r.done) {
     const k = r.uvarint();
     const no = Math.floor(k / 8);
     const wire = k % 8;
-    const entry = byNo.get(no);
+    const entry = c.byNo[no];
     if (!entry) {
       r.skip(wire);
       continue;
     }
     const [fieldName, spec] = entry;
-    const values: unknown[] = [];
     const type = spec.type;
+    let value: unknown;
     if (typeof type === 'object') {
       if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a message`);
-      values.push(decodeMessage(type, r.lengthDelimited(), `${name}.${fieldName}`));
+      value = decodeMessage(type, r.lengthDelimited(), `${name}.${fieldName}`);
     } else if (type === 'string' || type === 'bytes') {
       if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected bytes`);
       const b = r.lengthDelimited();
-      values.push(type === 'string' ? b.toString('utf8') : Buffer.from(b));
+      // A view of the request body, which is never reused: stored values are copied where kept.
+      value = type === 'string' ? b.toString('utf8') : b;
     } else if (type === 'double') {
       if (wire !== WIRE_FIXED64) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a double`);
-      values.push(r.bytes(8).readDoubleLE(0));
+      value = r.bytes(8).readDoubleLE(0);
     } else if (isVarintType(type)) {
       if (wire === WIRE_LEN && spec.repeated) {
         // Packed repeated scalars: proto2 senders may pack even without [packed=true].
         const inner = new ProtoReader(r.lengthDelimited());
-        while (!inner.done) values.push(scalarFromVarint(type, inner.varint64()));
+        const list = out[fieldName] as unknown[];
+        while (!inner.done) list.push(scalarFromVarint(type, inner.varint64()));
+        continue;
       } else if (wire === WIRE_VARINT) {
-        values.push(scalarFromVarint(type, r.varint64()));
+        value = scalarFromVarint(type, r.varint64());
       } else {
         throw new ProtobufDecodeError(`${name}.${fieldName}: expected a varint`);
       }
     }
-    if (spec.repeated) (out[fieldName] as unknown[]).push(...values);
-    else out[fieldName] = values[values.length - 1];
+    if (spec.repeated) (out[fieldName] as unknown[]).push(value);
+    else out[fieldName] = value;
   }
-  for (const [fieldName, spec] of Object.entries(schema)) {
-    if (spec.required && out[fieldName] === undefined) {
-      throw new ProtobufDecodeError(`${name}: missing required field '${fieldName}'`);
-    }
+  for (const f of c.required) {
+    if (out[f] === undefined) throw new ProtobufDecodeError(`${name}: missing required field '${f}'`);
   }
   return out as Message<S>;
 }
@@ -316,7 +358,7 @@ export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, n
 function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknown): void {
   switch (type) {
     case 'string':
-      w.key(no, WIRE_LEN).lengthDelimited(Buffer.from(String(value), 'utf8'));
+      w.key(no, WIRE_LEN).utf8(String(value));
       return;
     case 'bytes':
       w.key(no, WIRE_LEN).lengthDelimited(value as Uint8Array);
@@ -354,22 +396,32 @@ function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknow
  */
 export function encodeMessage<S extends MessageSchema>(schema: S, msg: MessageInput<S>, name = 'message'): Buffer {
   const w = new ProtoWriter();
-  const fields = Object.entries(schema).sort((a, b) => a[1].no - b[1].no);
-  const input = msg as Record<string, unknown>;
-  for (const [fieldName, spec] of fields) {
+  writeMessage(w, schema, msg as Record<string, unknown>, name);
+  return w.finish();
+}
+
+function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<string, unknown>, name: string): void {
+  for (const [fieldName, spec] of compile(schema).fields) {
     const value = input[fieldName];
     if (value === undefined || value === null) {
       if (spec.required) throw new Error(`${name}: missing required field '${fieldName}'`);
       continue;
     }
-    const values = spec.repeated ? (value as unknown[]) : [value];
-    for (const v of values) {
-      if (typeof spec.type === 'object') {
-        w.key(spec.no, WIRE_LEN).lengthDelimited(encodeMessage(spec.type, v as MessageInput<MessageSchema>, `${name}.${fieldName}`));
-      } else {
-        writeScalar(w, spec.no, spec.type, v);
-      }
+    if (spec.repeated) {
+      for (const v of value as unknown[]) writeField(w, spec, v, name, fieldName);
+    } else {
+      writeField(w, spec, value, name, fieldName);
     }
   }
-  return w.finish();
+}
+
+function writeField(w: ProtoWriter, spec: FieldSpec, v: unknown, name: string, fieldName: string): void {
+  if (typeof spec.type === 'object') {
+    // Nested messages are small next to their parents: encode apart, then copy once.
+    const inner = new ProtoWriter(64);
+    writeMessage(inner, spec.type, v as Record<string, unknown>, `${name}.${fieldName}`);
+    w.key(spec.no, WIRE_LEN).lengthDelimited(inner.finish());
+  } else {
+    writeScalar(w, spec.no, spec.type, v);
+  }
 }

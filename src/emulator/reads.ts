@@ -9,9 +9,10 @@ import { tableOf, type Db, type RequestContext } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import { LIMITS } from './limits.js';
 import * as M from './messages.js';
-import { encodeRow, encodeRows, type PlainCell, type PlainRow } from './plain-buffer.js';
+import { encodeRow, PlainBufferWriter, type PlainCell, type PlainRow } from './plain-buffer.js';
 import { decodePk, readPk } from './primary-keys.js';
-import { compareBounds, isRowVisible, readableVersions, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type Table, type TableDef } from './store.js';
+import { compareBounds, isAlive, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type TableDef } from './store.js';
+import type { Table } from './table.js';
 import { capacity, cu, decode, encode, parseRow, pkToCells } from './wire.js';
 
 /** A condition's view of rendered cells (sorted by name, newest version first). */
@@ -76,24 +77,40 @@ function readSpec(
 /** The row as a read returns it, or `undefined` when the read shows nothing. */
 function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainRow | undefined {
   const def = t.def;
-  if (!isRowVisible(row, def.options, now)) return undefined;
+  const ttl = def.options.timeToLive;
+  const tableMax = def.options.maxVersions;
+  const max = spec.maxVersions === undefined ? tableMax : Math.min(spec.maxVersions, tableMax);
+  const tr = spec.timeRange;
+  let visible = row.marker !== undefined && isAlive(row.marker, ttl, now);
   let attributes: PlainCell[] = [];
-  const names = [...row.cells.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  // Column names are ASCII identifiers (checked on write), so code-unit order is byte order.
+  const names = row.cells.size > 1 ? [...row.cells.keys()].sort() : row.cells.keys();
   for (const name of names) {
-    if (spec.columns && !spec.columns.has(name)) continue;
-    if (spec.startColumn !== undefined && name < spec.startColumn) continue;
-    if (spec.endColumn !== undefined && name >= spec.endColumn) continue;
-    let versions = readableVersions(row.cells.get(name) ?? [], def.options, now);
-    const tr = spec.timeRange;
-    if (tr) versions = versions.filter((v) => v.ts >= tr.start && v.ts < tr.end);
-    if (spec.maxVersions !== undefined) versions = versions.slice(0, spec.maxVersions);
-    for (const v of versions) attributes.push({ name, value: v.value, timestamp: v.ts });
+    const versions = row.cells.get(name) as CellVersion[];
+    const selected = !(
+      (spec.columns && !spec.columns.has(name)) ||
+      (spec.startColumn !== undefined && name < spec.startColumn) ||
+      (spec.endColumn !== undefined && name >= spec.endColumn)
+    );
+    let taken = 0;
+    // The newest table-max versions that are alive make the row visible; the read then keeps
+    // those in its time range, up to its own max.
+    for (let i = 0; i < versions.length && i < tableMax; i++) {
+      const v = versions[i] as CellVersion;
+      if (!isAlive(v.ts, ttl, now)) continue;
+      visible = true;
+      if (!selected || taken >= max) continue;
+      if (tr && (v.ts < tr.start || v.ts >= tr.end)) continue;
+      attributes.push({ name, value: v.value, timestamp: v.ts });
+      taken++;
+    }
   }
+  if (!visible) return undefined;
   if (attributes.length === 0 && spec.columns && !def.primaryKey.some((c) => spec.columns?.has(c.name))) return undefined;
   const filter = spec.filter;
   if (filter?.kind === 'pagination') attributes = paginateColumns(attributes, filter.offset, filter.limit);
   else if (filter && !matches(filter, lookupIn(attributes))) return undefined;
-  return { primaryKey: pkToCells(def, row.pk), attributes, deleteMarker: false };
+  return { primaryKey: (row.pkCells ??= pkToCells(def, row.pk)), attributes, deleteMarker: false };
 }
 
 /** GetRow. */
@@ -124,30 +141,32 @@ export function getRange(db: Db, body: Buffer): Buffer {
   if (req.limit !== undefined && req.limit <= 0) throw invalid(`The limit must be greater than 0, got ${req.limit}.`);
   const limit = Math.min(req.limit ?? LIMITS.rangeRows, LIMITS.rangeRows);
   const now = db.opts.now();
-  const rows: PlainRow[] = [];
-  let size = 4;
+  const w = new PlainBufferWriter(16 * 1024);
+  w.header();
+  let count = 0;
   let next: readonly PkValue[] | undefined;
   let scanned = 0;
   for (const stored of t.scan(start, end, backward)) {
     // A page reads at most rangeRows stored rows, even when a filter skips them: like the
     // service, it may then come back short or empty with a next key.
-    if (rows.length >= limit || scanned >= LIMITS.rangeRows) {
+    if (count >= limit || scanned >= LIMITS.rangeRows) {
       next = stored.pk;
       break;
     }
     scanned++;
     const row = render(t, stored, spec, now);
     if (!row) continue;
-    const rowSize = encodeRow(row).length - 4;
+    const before = w.length;
+    w.row(row);
     // Cut at a row boundary; a single oversized row still goes out alone.
-    if (rows.length > 0 && size + rowSize > LIMITS.rangeBytes) {
+    if (count > 0 && w.length > LIMITS.rangeBytes) {
+      w.truncate(before);
       next = stored.pk;
       break;
     }
-    rows.push(row);
-    size += rowSize;
+    count++;
   }
-  const rowsBytes = encodeRows(rows);
+  const rowsBytes = count > 0 ? w.finish() : Buffer.alloc(0);
   return encode(
     M.GetRangeResponse,
     {

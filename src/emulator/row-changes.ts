@@ -6,7 +6,8 @@
  */
 import { invalid } from './errors.js';
 import { CellOp, type PlainCell, type PlainValue } from './plain-buffer.js';
-import { readableVersions, type AttrValue, type PkValue, type ResolvedCell, type ResolvedUpdateOp, type Table, type TableDef } from './store.js';
+import { readableVersions, type AttrValue, type PkValue, type ResolvedCell, type ResolvedUpdateOp, type TableDef } from './store.js';
+import type { Table } from './table.js';
 import { INT64_MAX, INT64_MIN, NAME_RE, VT_NAME } from './wire.js';
 
 function checkTimestamp(def: TableDef, name: string, ts: bigint, now: bigint): void {

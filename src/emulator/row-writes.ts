@@ -11,7 +11,8 @@ import * as M from './messages.js';
 import { encodeRow, type PlainCell, type PlainRow } from './plain-buffer.js';
 import { decodePk, readPk, resolvePk } from './primary-keys.js';
 import { putCells, updateOps } from './row-changes.js';
-import { isRowVisible, readableVersions, type PkValue, type ResolvedWrite, type Table } from './store.js';
+import { isRowVisible, readableVersions, type PkValue, type ResolvedWrite } from './store.js';
+import type { Table } from './table.js';
 import { capacity, checkRowLimits, cu, decode, encode, parseRow, pkToCells, rowDataSize } from './wire.js';
 
 /** Checks the row-existence expectation, then the column condition; `pk` is `undefined` for a row being created. */

@@ -2,13 +2,13 @@
  * The emulator's in-memory data model: tables, rows kept in primary-key order, multi-version
  * cells, and the deterministic mutations that every API (and log replay) goes through.
  *
- * Mutations here never consult the clock: timestamps and generated keys are resolved before a
+ * Rows live in {@link Table} (table.ts). Mutations never consult the clock: timestamps and generated keys are resolved before a
  * mutation is applied, so replaying the persistence log reproduces the same state. TTL is applied
  * when reading.
  *
  * @packageDocumentation
  */
-import type { PlainValue } from './plain-buffer.js';
+import type { PlainCell, PlainValue } from './plain-buffer.js';
 
 /** Primary-key column types. */
 export type PkType = 'INTEGER' | 'STRING' | 'BINARY';
@@ -86,6 +86,8 @@ export interface StoredRow {
    * visible while this timestamp is within the table's TTL.
    */
   marker: bigint | undefined;
+  /** The primary key as PlainBuffer cells, made on the first read (the key never changes). */
+  pkCells?: PlainCell[] | undefined;
 }
 
 /** A range bound: a value per primary-key column, or the INF_MIN / INF_MAX sentinels. */
@@ -158,9 +160,25 @@ export function compareBounds(a: readonly BoundValue[], b: readonly BoundValue[]
   return 0;
 }
 
-/** A stable map key for a primary key. */
+/**
+ * A stable key for a primary key. Persisted (auto-increment partitions in the log), so its
+ * format never changes; {@link rowKey} is the cheaper in-memory key.
+ */
 export function pkKey(pk: readonly PkValue[]): string {
   return pk.map((v) => (typeof v === 'bigint' ? `i${v}` : `b${v.toString('base64')}`)).join('|');
+}
+
+/**
+ * An in-memory map key for a primary key: injective (byte strings are length-prefixed, so no
+ * separator can be forged) and cheaper than {@link pkKey}'s base64. Never persisted.
+ */
+export function rowKey(pk: readonly PkValue[]): string {
+  let key = '';
+  for (let i = 0; i < pk.length; i++) {
+    const v = pk[i] as PkValue;
+    key += typeof v === 'bigint' ? `i${v}|` : `b${v.length}:${v.toString('latin1')}|`;
+  }
+  return key;
 }
 
 /** `true` when a cell version written at `ts` is still alive at `now` under `ttlSeconds`. */
@@ -186,173 +204,4 @@ export function isRowVisible(row: StoredRow, opts: TableOptionsDef, now: bigint)
     if (readableVersions(versions, opts, now).length > 0) return true;
   }
   return false;
-}
-
-function insertVersion(versions: CellVersion[], v: CellVersion, maxVersions: number): void {
-  let i = 0;
-  while (i < versions.length && (versions[i] as CellVersion).ts > v.ts) i++;
-  if (i < versions.length && (versions[i] as CellVersion).ts === v.ts) versions[i] = v;
-  else versions.splice(i, 0, v);
-  // Versions beyond max_versions are unreadable: drop them right away.
-  if (versions.length > maxVersions) versions.length = maxVersions;
-}
-
-/** A table's rows in primary-key order, with point lookup by key. */
-export class Table {
-  def: TableDef;
-  readonly #rows = new Map<string, StoredRow>();
-  readonly #sorted: StoredRow[] = [];
-  /** Last auto-increment value per partition key (`pkKey([partitionValue])`). */
-  readonly autoIncrement = new Map<string, bigint>();
-
-  constructor(def: TableDef) {
-    this.def = def;
-  }
-
-  /** Number of stored rows (visible or not). */
-  get size(): number {
-    return this.#rows.size;
-  }
-
-  /** Index of the auto-increment column, or -1. */
-  get autoIncrementIndex(): number {
-    return this.def.primaryKey.findIndex((c) => c.autoIncrement);
-  }
-
-  /** The stored row with this primary key, if any. */
-  get(pk: readonly PkValue[]): StoredRow | undefined {
-    return this.#rows.get(pkKey(pk));
-  }
-
-  /** Every stored row, in primary-key order. */
-  rows(): readonly StoredRow[] {
-    return this.#sorted;
-  }
-
-  #lowerBound(pk: readonly PkValue[]): number {
-    let lo = 0;
-    let hi = this.#sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (comparePk((this.#sorted[mid] as StoredRow).pk, pk) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  #insert(row: StoredRow): void {
-    this.#rows.set(row.key, row);
-    const last = this.#sorted[this.#sorted.length - 1];
-    // Appends at the tail are the common case (auto-increment keys): skip the search.
-    if (last === undefined || comparePk(last.pk, row.pk) < 0) this.#sorted.push(row);
-    else this.#sorted.splice(this.#lowerBound(row.pk), 0, row);
-  }
-
-  #remove(row: StoredRow): void {
-    this.#rows.delete(row.key);
-    const i = this.#lowerBound(row.pk);
-    if (this.#sorted[i] === row) this.#sorted.splice(i, 1);
-  }
-
-  #bumpAutoIncrement(pk: readonly PkValue[]): void {
-    const idx = this.autoIncrementIndex;
-    if (idx < 0) return;
-    const v = pk[idx];
-    if (typeof v !== 'bigint') return;
-    const part = pkKey([pk[0] as PkValue]);
-    const last = this.autoIncrement.get(part);
-    if (last === undefined || v > last) this.autoIncrement.set(part, v);
-  }
-
-  /** Applies one resolved mutation. */
-  apply(w: ResolvedWrite): void {
-    const existing = this.get(w.pk);
-    this.#bumpAutoIncrement(w.pk);
-    const maxVersions = this.def.options.maxVersions;
-    switch (w.kind) {
-      case 'delete':
-        if (existing) this.#remove(existing);
-        return;
-      case 'put': {
-        if (existing) this.#remove(existing);
-        const row: StoredRow = { pk: w.pk, key: pkKey(w.pk), cells: new Map(), marker: w.cells.length === 0 ? w.ts : undefined };
-        for (const c of w.cells) {
-          let versions = row.cells.get(c.name);
-          if (!versions) row.cells.set(c.name, (versions = []));
-          insertVersion(versions, { ts: c.ts, value: c.value }, maxVersions);
-        }
-        this.#insert(row);
-        return;
-      }
-      case 'update': {
-        let row = existing;
-        if (!row) row = { pk: w.pk, key: pkKey(w.pk), cells: new Map(), marker: undefined };
-        for (const op of w.ops) {
-          if (op.op === 'put') {
-            let versions = row.cells.get(op.name);
-            if (!versions) row.cells.set(op.name, (versions = []));
-            insertVersion(versions, { ts: op.ts, value: op.value }, maxVersions);
-          } else if (op.op === 'deleteAll') {
-            row.cells.delete(op.name);
-          } else {
-            const versions = row.cells.get(op.name);
-            if (versions) {
-              const i = versions.findIndex((v) => v.ts === op.ts);
-              if (i >= 0) versions.splice(i, 1);
-              if (versions.length === 0) row.cells.delete(op.name);
-            }
-          }
-        }
-        const empty = row.cells.size === 0 && row.marker === undefined;
-        if (existing && empty) this.#remove(existing);
-        else if (!existing && !empty) this.#insert(row);
-        return;
-      }
-    }
-  }
-
-  /** Restores a row verbatim (log compaction snapshots). */
-  restore(row: { pk: readonly PkValue[]; cells: ReadonlyMap<string, readonly CellVersion[]>; marker: bigint | undefined }): void {
-    const existing = this.get(row.pk);
-    if (existing) this.#remove(existing);
-    this.#bumpAutoIncrement(row.pk);
-    const cells = new Map<string, CellVersion[]>();
-    for (const [name, versions] of row.cells) cells.set(name, [...versions]);
-    this.#insert({ pk: row.pk, key: pkKey(row.pk), cells, marker: row.marker });
-  }
-
-  /**
-   * Rows in `[start, end)` going forward, or `(end, start]` going backward, in scan order.
-   * The iterator is lazy so that a page stops reading as soon as it is full.
-   */
-  *scan(start: readonly BoundValue[], end: readonly BoundValue[], backward: boolean): Generator<StoredRow> {
-    const rows = this.#sorted;
-    if (!backward) {
-      let lo = 0;
-      let hi = rows.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareToBound((rows[mid] as StoredRow).pk, start) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = lo; i < rows.length; i++) {
-        const row = rows[i] as StoredRow;
-        if (compareToBound(row.pk, end) >= 0) return;
-        yield row;
-      }
-    } else {
-      let lo = 0;
-      let hi = rows.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareToBound((rows[mid] as StoredRow).pk, start) <= 0) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = lo - 1; i >= 0; i--) {
-        const row = rows[i] as StoredRow;
-        if (compareToBound(row.pk, end) <= 0) return;
-        yield row;
-      }
-    }
-  }
 }

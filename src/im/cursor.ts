@@ -112,10 +112,10 @@ export class CursorKeyring {
       throw invalid('it is not a cursor string returned by sync (expected base64url text)');
     }
     const bytes = Buffer.from(cursor, 'base64url');
+    if (bytes.length < HEADER_BYTES + MAC_BYTES) throw invalid('it is truncated');
     // Base64url leaves spare bits in the last character, which the decoder ignores: without this
     // check one cursor would have several spellings that all verify.
     if (bytes.toString('base64url') !== cursor) throw invalid('it is not in canonical base64url (it was modified)');
-    if (bytes.length < HEADER_BYTES + MAC_BYTES) throw invalid('it is truncated');
     if (bytes[0] !== VERSION) throw invalid(`unsupported cursor version ${bytes[0]}`);
     const issuedBy = bytes[1]!;
     if (issuedBy !== kind) {

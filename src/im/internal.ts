@@ -1,8 +1,9 @@
 // Helpers shared by the IM layer. Not exported from the package.
-import { TimelineError, ValidationError } from '../core/errors.js';
+import { TimelineError } from '../core/errors.js';
 import type { Timeline } from '../core/timeline.js';
 import type { TimelineEntry } from '../core/types.js';
-import { checkPositiveInteger, checkTimelineId, describeValue, MAX_SEQ } from '../core/validate.js';
+import { describeError } from '../core/describe.js';
+import { checkOptionalFunction, checkPositiveInteger, describeValue, MAX_SEQ } from '../core/validate.js';
 
 /** Default number of newest entries searched for a message id before writing it again. */
 export const DEFAULT_DEDUPE_WINDOW = 100;
@@ -10,31 +11,8 @@ export const DEFAULT_DEDUPE_WINDOW = 100;
 /** Short description of a value for error messages. */
 export const describe = describeValue;
 
-/** Validates an array of timeline ids and returns the distinct ones, in first-seen order. */
-export function checkTimelineIds(value: unknown, parameter: string): string[] {
-  if (!Array.isArray(value)) {
-    throw new ValidationError(parameter, `Expected \`${parameter}\` to be an array of timeline ids, got ${describe(value)}`);
-  }
-  const seen = new Set<string>();
-  value.forEach((id, index) => {
-    seen.add(checkTimelineId(id, `${parameter}[${index}]`));
-  });
-  return [...seen];
-}
-
-/** Validates an optional function option. */
-export function checkOptionalFunction<F>(value: unknown, parameter: string): F | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new ValidationError(parameter, `Expected \`${parameter}\` to be a function, got ${describe(value)}`);
-  return value as F;
-}
-
-/** Validates an optional boolean option. */
-export function checkOptionalBoolean(value: unknown, parameter: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new ValidationError(parameter, `Expected \`${parameter}\` to be a boolean, got ${describe(value)}`);
-  return value;
-}
+// Generic checks live in core/validate.ts; re-exported for the IM modules that import them here.
+export { checkOptionalBoolean, checkOptionalFunction, checkTimelineIds } from '../core/validate.js';
 
 /** Validates `options.dedupeWindow`. */
 export function checkDedupeWindow(value: unknown, parameter = 'options.dedupeWindow'): number {
@@ -64,8 +42,7 @@ export function after(seq: bigint | undefined): bigint | undefined | null {
 /** Converts anything thrown into a {@link TimelineError}, keeping ours as they are. */
 export function toTimelineError(error: unknown, operation: string, timelineId?: string): TimelineError {
   if (error instanceof TimelineError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new TimelineError('BACKEND', `${operation} failed: ${message}`, { cause: error, operation, timelineId });
+  return new TimelineError('BACKEND', `${operation} failed: ${describeError(error)}`, { cause: error, operation, timelineId });
 }
 
 /**
@@ -83,6 +60,17 @@ export async function findInTail<T>(
     if (entry.messageId === messageId && (matches === undefined || matches(entry))) return entry;
   }
   return undefined;
+}
+
+/**
+ * One page of at most `limit` entries, and whether more follow: reads `limit + 1` entries through
+ * `scan` (given the number to read) and keeps `limit`.
+ */
+export async function readPage<E>(scan: (count: number) => AsyncIterable<E>, limit: number): Promise<{ entries: E[]; hasMore: boolean }> {
+  const entries = await collect(scan(limit + 1));
+  const hasMore = entries.length > limit;
+  if (hasMore) entries.length = limit;
+  return { entries, hasMore };
 }
 
 /** Collects an async iterable into an array. */

@@ -10,7 +10,7 @@ import {
   checkSignal,
   checkTimelineId,
 } from '../core/validate.js';
-import { after, collect } from './internal.js';
+import { after, readPage } from './internal.js';
 
 /** Default page size of {@link StoreTimeline.page} and {@link StoreTimeline.since}. */
 const DEFAULT_PAGE_LIMIT = 50;
@@ -122,16 +122,11 @@ export class StoreTimeline<T> {
     const limit = checkOptionalPositiveInteger(opts.limit, 'options.limit') ?? DEFAULT_PAGE_LIMIT;
     const signal = checkSignal(opts.signal);
     if (before === 0n) return { entries: [], next: undefined, hasMore: false };
-    const entries = await collect(
-      this.store.timeline(conversationId).scan({
-        direction: 'backward',
-        limit: limit + 1,
-        signal,
-        ...(before === undefined ? {} : { from: before - 1n }),
-      }),
+    const timeline = this.store.timeline(conversationId);
+    const { entries, hasMore } = await readPage(
+      (count) => timeline.scan({ direction: 'backward', limit: count, signal, ...(before === undefined ? {} : { from: before - 1n }) }),
+      limit,
     );
-    const hasMore = entries.length > limit;
-    if (hasMore) entries.length = limit;
     return { entries, next: hasMore ? entries[entries.length - 1]!.seq : undefined, hasMore };
   }
 
@@ -153,11 +148,8 @@ export class StoreTimeline<T> {
     const signal = checkSignal(opts.signal);
     const from = after(afterSeq);
     if (from === null) return { entries: [], next: afterSeq, hasMore: false };
-    const entries = await collect(
-      this.store.timeline(conversationId).scan({ limit: limit + 1, signal, ...(from === undefined ? {} : { from }) }),
-    );
-    const hasMore = entries.length > limit;
-    if (hasMore) entries.length = limit;
+    const timeline = this.store.timeline(conversationId);
+    const { entries, hasMore } = await readPage((count) => timeline.scan({ limit: count, signal, ...(from === undefined ? {} : { from }) }), limit);
     return { entries, next: entries[entries.length - 1]?.seq ?? afterSeq, hasMore };
   }
 

@@ -4,7 +4,7 @@ import { TimelineStore } from '../core/timeline-store.js';
 import type { AppendOptions, Seq, TimelineEntry } from '../core/types.js';
 import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSignal, checkTimelineId } from '../core/validate.js';
 import { CursorKeyring, CursorKind, type CursorSecret, type CursorState } from './cursor.js';
-import { after, checkClock, collect, readClock } from './internal.js';
+import { after, checkClock, readClock, readPage } from './internal.js';
 
 const log = createDebug('tablestore-timeline:sync');
 
@@ -203,10 +203,11 @@ export class SyncTimeline<T> {
     // Read the clock before reading entries: a later time could vouch for entries not yet seen.
     const readAt = readClock(this.#now);
     const from = after(previous?.inbox);
-    const entries =
-      from === null ? [] : await collect(this.store.timeline(receiverId).scan({ limit: limit + 1, signal, ...(from === undefined ? {} : { from }) }));
-    const hasMore = entries.length > limit;
-    if (hasMore) entries.length = limit;
+    const timeline = this.store.timeline(receiverId);
+    const { entries, hasMore } =
+      from === null
+        ? { entries: [], hasMore: false }
+        : await readPage((count) => timeline.scan({ limit: count, signal, ...(from === undefined ? {} : { from }) }), limit);
     const limited = isLimited(previous?.issuedAt, this.store.ttlSeconds, readAt);
     const last: Seq | undefined = entries[entries.length - 1]?.seq ?? previous?.inbox;
     const cursor = this.#keyring.seal(CursorKind.sync, scope, {

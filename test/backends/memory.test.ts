@@ -66,3 +66,17 @@ describe('MemoryBackend specifics', () => {
     expect(left).toEqual([]);
   });
 });
+
+describe('MemoryBackend shared payloads', () => {
+  it('rows of one append that share a payload object stay independent copies', async () => {
+    const backend = new MemoryBackend();
+    await backend.ensureTable({ table: 't', ttlSeconds: -1 });
+    const payload = new Uint8Array([1, 2, 3]);
+    const results = await backend.append('t', ['a', 'b', 'c'].map((timelineId) => ({ timelineId, payload })));
+    payload.fill(0);
+    const seqs = results.map((r) => (r.ok ? r.seq : -1n));
+    const a = await backend.get('t', 'a', seqs[0]!);
+    a!.payload.fill(9);
+    for (const [i, id] of ['a', 'b', 'c'].entries()) expect([...(await backend.get('t', id, seqs[i]!))!.payload]).toEqual([1, 2, 3]);
+  });
+});

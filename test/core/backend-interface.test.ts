@@ -44,6 +44,23 @@ describe('capabilities', () => {
   });
 });
 
+describe('declared capabilities are checked when a store is built', () => {
+  it('names the wrong field', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ maxBatchRows: 0 }, 'maxBatchRows'],
+      [{ maxScanPageRows: 1.5 }, 'maxScanPageRows'],
+      [{ orderedBatches: 'yes' }, 'orderedBatches'],
+      [{ minTtlSeconds: 100, maxTtlSeconds: 10 }, 'maxTtlSeconds'],
+      [{ tableNamePattern: '^t$' }, 'tableNamePattern'],
+      [{ name: '' }, 'name'],
+    ];
+    for (const [declared, field] of cases) {
+      const backend = new PassThroughBackend(new MemoryBackend(), declared as never);
+      expect(() => new TimelineStore({ backend, table: 't' }), field).toThrow(expect.objectContaining({ parameter: `options.backend.capabilities.${field}` }) as Error);
+    }
+  });
+});
+
 describe('batch splitting', () => {
   it('has one rule: rows and bytes, in order, an oversized row alone', () => {
     expect(batchBounds(5, () => 10, { maxBatchRows: 2, maxBatchBytes: 1000 })).toEqual([0, 2, 4, 5]);

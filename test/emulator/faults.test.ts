@@ -108,23 +108,118 @@ describe('error faults', () => {
     expect(a).toContain('.');
     expect(await pattern(8)).not.toBe(a);
   });
+
+  it('picks the same requests whatever order they arrive in: by content and attempt', async () => {
+    // 40 different tables described one by one, in two orders: the same ones fail.
+    const names = Array.from({ length: 40 }, (_, i) => `order_${i}`);
+    const failed = async (order: readonly string[]): Promise<string[]> => {
+      const e = await startEmulator({ seed: 11 });
+      const c = clientFor(e);
+      e.faults.inject({ api: 'DescribeTable', code: 'OTSServerBusy', probability: 0.3 });
+      const out: string[] = [];
+      for (const name of order) {
+        const err = await c.describeTable({ tableName: name }).then(() => undefined, (x: { code: unknown }) => x);
+        if (err !== undefined && (err as { code: unknown }).code === 503) out.push(name);
+      }
+      await e.close();
+      return out.sort();
+    };
+    const forward = await failed(names);
+    expect(forward.length).toBeGreaterThan(3);
+    expect(forward.length).toBeLessThan(30);
+    expect(await failed([...names].reverse())).toEqual(forward);
+    // Concurrently, in whatever order the requests happen to arrive: still the same ones.
+    const e = await startEmulator({ seed: 11 });
+    const c = clientFor(e);
+    e.faults.inject({ api: 'DescribeTable', code: 'OTSServerBusy', probability: 0.3 });
+    const outcomes = await Promise.all(names.map((name) => c.describeTable({ tableName: name }).then(() => undefined, (x: { code: unknown }) => (x.code === 503 ? name : undefined))));
+    await e.close();
+    expect(outcomes.filter((n) => n !== undefined).sort()).toEqual(forward);
+  });
+
+  it('draws afresh for a repeated request (its next attempt), so a retry can succeed', async () => {
+    // The same request over and over: a fault with probability 0.5 fires on some attempts only.
+    const e = await startEmulator({ seed: 5 });
+    const c = clientFor(e);
+    e.faults.inject({ api: 'DescribeTable', code: 'OTSServerBusy', probability: 0.5 });
+    let pattern = '';
+    for (let i = 0; i < 16; i++) pattern += await c.describeTable({ tableName: 'same' }).then(() => '.', (x: { code: unknown }) => (x.code === 503 ? 'x' : '.'));
+    expect(pattern).toContain('x');
+    expect(pattern).toContain('.');
+    // clear() forgets the attempts: the same sequence again.
+    e.faults.clear();
+    e.faults.inject({ api: 'DescribeTable', code: 'OTSServerBusy', probability: 0.5 });
+    let again = '';
+    for (let i = 0; i < 16; i++) again += await c.describeTable({ tableName: 'same' }).then(() => '.', (x: { code: unknown }) => (x.code === 503 ? 'x' : '.'));
+    expect(again).toBe(pattern);
+    await e.close();
+  });
 });
 
 describe('latency', () => {
   it('adds latency per API, and globally through the option', async () => {
+    // Lower bounds only: a timer never fires early, but a loaded machine can make anything late.
     emu.faults.inject({ api: 'ListTable', latencyMs: 250, times: 1 });
+    const fired = emu.stats().faults.ListTable ?? 0;
     let t = Date.now();
     await client.listTable({});
     expect(Date.now() - t).toBeGreaterThanOrEqual(240);
-    t = Date.now();
+    expect(emu.faults.list()).toEqual([]);
     await client.listTable({});
-    expect(Date.now() - t).toBeLessThan(240);
+    // The second request had no latency to wait for: the fault fired once.
+    expect(emu.stats().faults.ListTable).toBe(fired + 1);
 
     const slow = await startEmulator({ latencyMs: 100 });
     t = Date.now();
     await clientFor(slow).listTable({});
     expect(Date.now() - t).toBeGreaterThanOrEqual(90);
     await slow.close();
+  });
+});
+
+describe('held requests', () => {
+  it('holds a request until released, then applies it', async () => {
+    await freshTable('held');
+    emu.faults.inject({ api: 'PutRow', hold: 'until-released', times: 1 });
+    const put = autoPut('held', 'late');
+    expect(await emu.faults.whenHeld(1)).toBe(1);
+    expect(emu.faults.held()).toBe(1);
+    // Held: not applied yet, and other requests go on.
+    expect(await countRows('held')).toBe(0);
+    expect(await emu.faults.release()).toBe(1);
+    // Applied by the time release() resolves.
+    expect(emu.stats().rows.held).toBe(1);
+    await put;
+    expect(emu.faults.held()).toBe(0);
+  });
+
+  it('holds a request until its client gives up on the connection, then applies it: the ambiguous write', async () => {
+    await freshTable('held_dc');
+    emu.faults.inject({ api: 'PutRow', hold: 'until-disconnect', times: 1 });
+    const impatient = clientFor(emu, { httpOptions: { timeout: 200 } });
+    const put = failure(
+      impatient.putRow({ tableName: 'held_dc', condition: IGNORE(), primaryKey: [{ timeline_id: 't' }, { seq_id: TableStore.PK_AUTO_INCR }], attributeColumns: [{ text: 'x' }] }),
+    );
+    await emu.faults.whenHeld(1);
+    expect(await countRows('held_dc')).toBe(0);
+    expect((await put).message).toMatch(/timed out/);
+    // The client gave up; the service sees the connection close, goes on and applies it (bounded
+    // round trips, not a sleep, until it has seen the close).
+    for (let i = 0; i < 100 && emu.faults.held() > 0; i++) await client.listTable({});
+    expect(emu.faults.held()).toBe(0);
+    expect(await countRows('held_dc')).toBe(1);
+  });
+
+  it('waits for held requests with a bound, and close() releases them', async () => {
+    const e = await startEmulator();
+    await expect(e.faults.whenHeld(1, 50)).rejects.toThrow(/Expected 1 held request\(s\) within 50 ms, but 0 are held/);
+    const c = clientFor(e);
+    e.faults.inject({ api: 'ListTable', hold: 'until-released' });
+    const listing = failure(c.listTable({}));
+    await e.faults.whenHeld(1);
+    await e.close();
+    expect((await listing).code).toBe('NetworkingError');
+    expect(e.faults.held()).toBe(0);
   });
 });
 
@@ -214,6 +309,8 @@ describe('fault specs', () => {
     [{ code: 'X', times: 0 }, 'times'],
     [{ code: 'X', probability: 2 }, 'probability'],
     [{ rows: [1] }, 'rows'],
+    [{ hold: 'forever' }, 'hold'],
+    [{ hold: 'until-released', code: 'X' }, 'only one'],
     [{ code: 'X', bogus: 1 }, 'Unknown fault option'],
   ])('rejects %j', (spec, text) => {
     expect(() => emu.faults.inject(spec as never)).toThrow(text);
@@ -241,6 +338,17 @@ describe('control endpoint', () => {
     const bad = await control('faults', { method: 'POST', body: { code: 'X', drop: 'after-apply' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain('only one');
+  });
+
+  it('waits for held requests and releases them over HTTP', async () => {
+    await control('faults', { method: 'POST', body: { api: 'ListTable', hold: 'until-released', times: 1 } });
+    const listing = client.listTable({});
+    expect((await control('faults/held', { method: 'POST', body: { atLeast: 1, timeoutMs: 10_000 } })).body).toEqual({ held: 1 });
+    expect((await control('faults/release', { method: 'POST' })).body).toEqual({ released: 1 });
+    await listing;
+    const none = await control('faults/held', { method: 'POST', body: { atLeast: 1, timeoutMs: 20 } });
+    expect(none.status).toBe(400);
+    expect(none.body.error).toContain('within 20 ms');
   });
 
   it('serves stats, advances the clock and resets', async () => {

@@ -26,7 +26,7 @@ import {
   type TimelineBackend,
   type TimelineEntry,
 } from '../../src/index.js';
-import { buildMessenger, CURSOR_SECRET, pick, prng, tableStoreRig, tickingClock, uniqueTable, type TableStoreRig } from './harness.js';
+import { buildMessenger, CURSOR_SECRET, pick, prng, processRig, tickingClock, uniqueTable, type ProcessRig } from './harness.js';
 import { drainAll, newSendStats, planFrom, sendUntilDelivered, TrackingDevice, verify } from './scenario.js';
 
 /** Every call of the inner backend first waits for the scheduler to let it run. */
@@ -271,10 +271,12 @@ describe('concurrency on memory (interleavings chosen by fast-check)', () => {
   });
 });
 
-describe('concurrency on TableStore (emulator, real concurrency)', () => {
-  let rig: TableStoreRig;
+// The emulator in its own process: real concurrency between client and service. The timeout is a
+// hang bound, not a speed test (the suite takes about 25 s, longer on a loaded machine).
+describe('concurrency on TableStore (emulator, real concurrency)', { timeout: 180_000 }, () => {
+  let rig: ProcessRig;
   beforeAll(async () => {
-    rig = await tableStoreRig(5001);
+    rig = await processRig(5001);
   });
   afterAll(async () => {
     await rig.close();

@@ -1,6 +1,7 @@
-// Shared set-up of the reliability suites: a seeded PRNG, the TableStore backend on an in-process
-// emulator with a small, seeded retry budget, a backend wrapper that times every call, and a
-// Messenger over fresh tables.
+// Shared set-up of the reliability suites: a seeded PRNG, the TableStore backend on an emulator
+// (in-process, or in a child process for suites that depend on timeouts and holds) with a small,
+// seeded retry budget and a record of every retry decision, a backend wrapper that times every
+// call, and a Messenger over fresh tables.
 import { randomBytes } from 'node:crypto';
 import {
   MemoryBackend,
@@ -24,7 +25,8 @@ import {
 } from '../../src/index.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { mulberry32 } from '../../src/emulator/prng.js';
-import { TableStoreBackend, createRetryStrategy, type RetryStrategy, type TableStoreBackendOptions } from '../../src/backends/tablestore/index.js';
+import { TableStoreBackend, createRetryStrategy, type RetryContext, type RetryStrategy, type TableStoreBackendOptions } from '../../src/backends/tablestore/index.js';
+import { startEmulatorProcess, type EmulatorProcess, type EmulatorProcessOptions } from '../support/emulator-process.js';
 
 /** A deterministic PRNG in [0, 1): the emulator's own mulberry32, so both draw from one algorithm. */
 export const prng = mulberry32;
@@ -50,6 +52,8 @@ export interface RetrySettings {
    * @default 10000
    */
   readonly requestTimeoutMs?: number;
+  /** ({@link processRig}) Keep every retry decision in `retries`; off for long runs that measure the heap. @default true */
+  readonly record?: boolean;
 }
 
 /**
@@ -110,6 +114,84 @@ export async function tableStoreRig(
   };
 }
 
+/** One decision of a retry strategy, as {@link recordRetries} saw it. */
+export interface RetryDecision {
+  readonly operation: string;
+  readonly attempt: number;
+  /** The backend's own reading of the time since the operation started. */
+  readonly elapsedMs: number;
+  readonly errorCode: string | undefined;
+  /** The pause granted, or `null`: gave up. */
+  readonly delayMs: number | null;
+}
+
+/**
+ * Wraps a strategy so that every decision is recorded: what the backend guarantees about its
+ * budget is checked on these ("no attempt starts after the budget"), not on the test's wall time,
+ * which a loaded machine stretches at will.
+ */
+export function recordRetries(inner: RetryStrategy, into: RetryDecision[]): RetryStrategy {
+  return (context: RetryContext) => {
+    const delayMs = inner(context);
+    into.push({ operation: context.operation, attempt: context.attempt, elapsedMs: context.elapsedMs, errorCode: context.error.backendCode, delayMs });
+    return delayMs;
+  };
+}
+
+/** Granted pauses after which the next attempt would start past `budgetMs`: each one is a broken budget. */
+export function attemptsPastBudget(decisions: readonly RetryDecision[], budgetMs: number): RetryDecision[] {
+  return decisions.filter((d) => d.delayMs !== null && d.elapsedMs + d.delayMs > budgetMs);
+}
+
+/** An emulator in a child process and a TableStore backend connected to it; every retry decision is recorded. */
+export interface ProcessRig {
+  readonly emu: EmulatorProcess;
+  readonly backend: TableStoreBackend;
+  readonly budgetMs: number;
+  readonly requestTimeoutMs: number;
+  /** Every decision of the backend's retry strategy, in order. */
+  readonly retries: RetryDecision[];
+  close(): Promise<void>;
+}
+
+/**
+ * Like {@link tableStoreRig}, with the emulator in its own process: the client's event loop,
+ * however loaded, cannot delay the service's answers, and holds are released by events.
+ * `retryStrategy` replaces the default strategy (recorded all the same).
+ */
+export async function processRig(
+  seed: number,
+  retry: RetrySettings = {},
+  emulator: EmulatorProcessOptions = {},
+  backend: Partial<TableStoreBackendOptions> = {},
+): Promise<ProcessRig> {
+  const budgetMs = retry.budgetMs ?? 1000;
+  const requestTimeoutMs = retry.requestTimeoutMs ?? 10_000;
+  const emu = await startEmulatorProcess({ seed, ...emulator });
+  const retries: RetryDecision[] = [];
+  const strategy =
+    backend.retryStrategy ??
+    createRetryStrategy({ budgetMs, baseDelayMs: retry.baseDelayMs ?? 1, maxDelayMs: retry.maxDelayMs ?? 20, random: prng(seed ^ 0x5eed) });
+  const b = new TableStoreBackend({ ...emu.connection(), requestTimeoutMs, ...backend, retryStrategy: retry.record === false ? strategy : recordRetries(strategy, retries) });
+  return {
+    emu,
+    backend: b,
+    budgetMs,
+    requestTimeoutMs,
+    retries,
+    close: async () => {
+      await b.close();
+      await emu.close();
+    },
+  };
+}
+
+/** Write requests an emulator process has received (PutRow, BatchWriteRow, UpdateRow, DeleteRow). */
+export async function writeRequestsOf(emu: EmulatorProcess): Promise<number> {
+  const r = (await emu.stats()).requests;
+  return (r.PutRow ?? 0) + (r.BatchWriteRow ?? 0) + (r.UpdateRow ?? 0) + (r.DeleteRow ?? 0);
+}
+
 /** Write requests an emulator has received (PutRow, BatchWriteRow, UpdateRow, DeleteRow). */
 export function writeRequests(emu: Emulator): number {
   const r = emu.stats().requests;
@@ -141,6 +223,8 @@ export class TimedBackend implements TimelineBackend {
   };
   appendedRows = 0;
   readonly #inner: TimelineBackend;
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
 
   constructor(inner: TimelineBackend) {
     this.#inner = inner;
@@ -156,9 +240,12 @@ export class TimedBackend implements TimelineBackend {
 
   async #timed<R>(what: keyof TimedBackend['times'], fn: () => Promise<R>): Promise<R> {
     const started = performance.now();
+    this.#inFlight += 1;
     try {
       return await fn();
     } finally {
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
       const ms = performance.now() - started;
       const t = this.times[what];
       t.count += 1;
@@ -186,6 +273,12 @@ export class TimedBackend implements TimelineBackend {
 
   close(): Promise<void> {
     return this.#inner.close();
+  }
+
+  /** Resolves when no call is in flight (at once if none is): an event to wait for instead of a sleep. */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /** The slowest call of any method, in ms. */
@@ -249,7 +342,7 @@ export interface RawRow {
  * Every row of a table, read behind the backend's back with a raw SDK client (no faults should be
  * active): what is really stored, including the `write_id` column the backend never returns.
  */
-export async function rawRows(emu: Emulator, table: string): Promise<RawRow[]> {
+export async function rawRows(emu: Pick<Emulator, 'clientConfig' | 'accessKeySecret'>, table: string): Promise<RawRow[]> {
   const { loadTableStoreSdk } = await import('../../src/backends/tablestore/load-sdk.js');
   const { toBigInt } = await import('../../src/backends/tablestore/row-layout.js');
   const sdk = await loadTableStoreSdk();

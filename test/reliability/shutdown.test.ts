@@ -3,13 +3,51 @@
 // later call rejects with a ClosedError; what a call reported written exists exactly once and
 // what it reported not written does not exist; and a process that closes what it opened exits by
 // itself, with no open handles (a child process, no process.exit).
+//
+// Requests "in flight" are held by the emulator (in its own process) until the test releases
+// them, and the tests wait for events (a request held, a retry pause granted) instead of sleeping;
+// the only time limits left are generous bounds that turn a hang into a failure.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError, MemoryBackend, TimelineError, TimelineStore, WriteUncertainError, type RowOutcome, type TimelineEntry } from '../../src/index.js';
-import { buildMessenger, rawRows, tableStoreRig, uniqueTable, writeRequests, type TableStoreRig } from './harness.js';
+import type { RetryStrategy } from '../../src/backends/tablestore/index.js';
+import { bundleForNode, REPO_ROOT } from '../support/bundle.js';
+import { buildMessenger, processRig, rawRows, uniqueTable, writeRequestsOf, type ProcessRig } from './harness.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A hang bound: far beyond any legitimate wait on a loaded machine, far below the test timeout. */
+const HANG_MS = 10_000;
+
+/** Whether a promise has settled by now (after the microtasks already queued). */
+async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
+/**
+ * A strategy that grants one very long pause per failure (an hour: no test lives that long) and
+ * calls `onPause` each time: close() must cut the pause short, or the call hangs.
+ */
+function longPauses(onPause: () => void): RetryStrategy {
+  return () => {
+    onPause();
+    return 3_600_000;
+  };
+}
+
+/** A promise with its resolve function, to wait for an event. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    fire = resolve;
+  });
+  return { promise, fire };
+}
 
 /** Resolves with the promise's outcome, or rejects if it has not settled within `ms`: a hang. */
 async function settlesWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -26,7 +64,7 @@ async function settlesWithin<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
-let rig: TableStoreRig | undefined;
+let rig: ProcessRig | undefined;
 afterEach(async () => {
   await rig?.close();
   rig = undefined;
@@ -34,11 +72,11 @@ afterEach(async () => {
 
 describe('TableStoreBackend.close()', () => {
   it('lets writes in flight finish, rejects the rest with ClosedError, and every later call too', async () => {
-    rig = await tableStoreRig(6001);
+    rig = await processRig(6001);
     const { backend, emu } = rig;
     const store = new TimelineStore<number>({ backend, table: uniqueTable('sd') });
     await store.init();
-    emu.faults.inject({ api: ['PutRow', 'BatchWriteRow'], latencyMs: 200 });
+    await emu.faults.inject({ api: ['PutRow', 'BatchWriteRow'], hold: 'until-released' });
     const calls = Array.from({ length: 12 }, (_, i) =>
       i % 2 === 0
         ? store.timeline(`t${i}`).append(i, { messageId: `m${i}` }).then(
@@ -47,22 +85,24 @@ describe('TableStoreBackend.close()', () => {
           )
         : store.appendBatch([0, 1, 2].map((j) => ({ timelineId: `t${i}-${j}`, message: i * 10 + j, messageId: `m${i}-${j}` }))).then((o) => o[0]!),
     );
-    await sleep(50);
-    const started = performance.now();
-    await settlesWithin(backend.close(), 2000, 'close()');
-    const closeMs = performance.now() - started;
-    const outcomes = await settlesWithin(Promise.all(calls), 2000, 'the calls in flight');
-    // close() waited for the requests in flight (200 ms of latency), no longer.
-    expect(closeMs).toBeGreaterThan(100);
-    expect(closeMs).toBeLessThan(1000);
+    // Every call's request is at the service: 6 PutRow, 6 BatchWriteRow.
+    await emu.faults.whenHeld(12, HANG_MS);
+    const closing = backend.close();
+    // close() waits for the requests in flight: not done while the service holds them (a round
+    // trip to the emulator gives it every chance to settle early if it does not wait).
+    await emu.stats();
+    expect(await hasSettled(closing)).toBe(false);
+    expect(await emu.faults.release()).toBe(12);
+    await settlesWithin(closing, HANG_MS, 'close()');
+    const outcomes = await settlesWithin(Promise.all(calls), HANG_MS, 'the calls in flight');
     // They were sent before close(): they finish and succeed.
     expect(outcomes.every((o) => o.ok)).toBe(true);
-    emu.faults.clear();
+    await emu.faults.clear();
     const stored = await rawRows(emu, store.table);
     expect(stored).toHaveLength(6 + 6 * 3);
     expect(new Set(stored.map((r) => r.messageId)).size).toBe(stored.length);
     // Every later call: ClosedError, nothing sent.
-    const requests = JSON.stringify(emu.stats().requests);
+    const requests = JSON.stringify((await emu.stats()).requests);
     for (const call of [
       () => store.timeline('t0').append(1),
       () => store.appendBatch([{ timelineId: 'x', message: 1 }]),
@@ -78,46 +118,51 @@ describe('TableStoreBackend.close()', () => {
       expect(result.ok).toBe(false);
       expect(!result.ok && result.error).toBeInstanceOf(ClosedError);
     }
-    expect(JSON.stringify(emu.stats().requests)).toBe(requests);
+    expect(JSON.stringify((await emu.stats()).requests)).toBe(requests);
     await backend.close(); // idempotent
   });
 
   it('stops a write waiting to retry at once: ClosedError, nothing written', async () => {
-    rig = await tableStoreRig(6002, { budgetMs: 30_000, baseDelayMs: 100, maxDelayMs: 200 });
+    // Both writes fail and wait to retry for an hour: only close() can end them in time.
+    let pauses = 0;
+    const bothPausing = signal();
+    rig = await processRig(6002, {}, {}, { retryStrategy: longPauses(() => ++pauses === 2 && bothPausing.fire()) });
     const { backend, emu } = rig;
     const store = new TimelineStore<number>({ backend, table: uniqueTable('sd') });
     await store.init();
-    emu.faults.inject({ api: ['PutRow', 'BatchWriteRow'], code: 'OTSServerBusy' });
+    await emu.faults.inject({ api: ['PutRow', 'BatchWriteRow'], code: 'OTSServerBusy' });
     const single = store.timeline('a').append(1).catch((e: unknown) => e);
     const batch = store.appendBatch([1, 2, 3].map((n) => ({ timelineId: `b${n}`, message: n })));
-    await sleep(120);
-    const started = performance.now();
-    await settlesWithin(backend.close(), 1000, 'close()');
-    expect(performance.now() - started).toBeLessThan(300);
-    expect(await settlesWithin(single, 1000, 'append')).toBeInstanceOf(ClosedError);
-    const outcomes = await settlesWithin(batch, 1000, 'appendBatch');
+    await settlesWithin(bothPausing.promise, HANG_MS, 'both writes pausing');
+    await settlesWithin(backend.close(), HANG_MS, 'close()');
+    expect(await settlesWithin(single, HANG_MS, 'append')).toBeInstanceOf(ClosedError);
+    const outcomes = await settlesWithin(batch, HANG_MS, 'appendBatch');
     for (const o of outcomes) expect(!o.ok && o.error).toBeInstanceOf(ClosedError);
-    emu.faults.clear();
+    // Each write was tried once: nothing was re-sent after close().
+    expect((await emu.stats()).requests).toMatchObject({ PutRow: 1, BatchWriteRow: 1 });
+    await emu.faults.clear();
     expect(await rawRows(emu, store.table)).toEqual([]);
   });
 
   it('settles a write in doubt as WriteUncertainError (or ClosedError), never hangs, never guesses', async () => {
-    rig = await tableStoreRig(6003, { budgetMs: 30_000, baseDelayMs: 100, maxDelayMs: 200 });
+    // A dropped connection leaves each write in doubt; the backend pauses (an hour) before settling it.
+    const firstPause = signal();
+    rig = await processRig(6003, {}, {}, { retryStrategy: longPauses(() => firstPause.fire()) });
     const { backend, emu } = rig;
     const store = new TimelineStore<number>({ backend, table: uniqueTable('sd') });
     await store.init();
-    emu.faults.inject({ api: ['PutRow', 'BatchWriteRow'], drop: 'before-apply' });
+    await emu.faults.inject({ api: ['PutRow', 'BatchWriteRow'], drop: 'before-apply' });
     const single = store.timeline('a').append(1, { messageId: 'a1' }).catch((e: unknown) => e);
     const batch = store.appendBatch([1, 2].map((n) => ({ timelineId: `b${n}`, message: n, messageId: `b${n}` })));
-    await sleep(120);
-    await settlesWithin(backend.close(), 1000, 'close()');
-    const errors = [await settlesWithin(single, 1000, 'append'), ...(await settlesWithin(batch, 1000, 'appendBatch')).map((o) => (o.ok ? o : o.error))];
+    await settlesWithin(firstPause.promise, HANG_MS, 'a write in doubt, pausing');
+    await settlesWithin(backend.close(), HANG_MS, 'close()');
+    const errors = [await settlesWithin(single, HANG_MS, 'append'), ...(await settlesWithin(batch, HANG_MS, 'appendBatch')).map((o) => (o.ok ? o : o.error))];
     for (const e of errors) {
       expect(e instanceof WriteUncertainError || e instanceof ClosedError).toBe(true);
       expect((e as TimelineError).retryable || e instanceof ClosedError).toBe(true);
     }
     expect(errors.some((e) => e instanceof WriteUncertainError)).toBe(true);
-    emu.faults.clear();
+    await emu.faults.clear();
     // Dropped before apply: nothing exists.
     expect(await rawRows(emu, store.table)).toEqual([]);
   });
@@ -125,23 +170,26 @@ describe('TableStoreBackend.close()', () => {
 
 describe('TimelineStore.close()', () => {
   it('lets the request in flight finish; requests not yet sent fail with ClosedError and are not written', async () => {
-    rig = await tableStoreRig(6004);
+    rig = await processRig(6004);
     const { backend, emu } = rig;
     const store = new TimelineStore<number>({ backend, table: uniqueTable('sd') });
     await store.init();
-    emu.faults.inject({ api: 'BatchWriteRow', latencyMs: 150 });
+    // The first request is held until released; later ones (if close() let any through) are not.
+    await emu.faults.inject({ api: 'BatchWriteRow', hold: 'until-released', times: 1 });
     // 600 rows: 3 BatchWriteRow requests of 200, one at a time.
     const batch = store.appendBatch(
       Array.from({ length: 600 }, (_, i) => ({ timelineId: `t${i}`, message: i, messageId: `m${i}` })),
       { concurrency: 1 },
     );
-    await sleep(50);
+    await emu.faults.whenHeld(1, HANG_MS);
     await store.close();
-    const outcomes = await settlesWithin(batch, 2000, 'appendBatch');
+    await emu.faults.release();
+    const outcomes = await settlesWithin(batch, HANG_MS, 'appendBatch');
     const written = outcomes.filter((o) => o.ok);
     expect(written).toHaveLength(200);
     for (const o of outcomes.slice(200)) expect(!o.ok && o.error).toBeInstanceOf(ClosedError);
-    emu.faults.clear();
+    expect((await emu.stats()).requests.BatchWriteRow).toBe(1);
+    await emu.faults.clear();
     const stored = await rawRows(emu, store.table);
     expect(stored.map((r) => r.messageId).sort()).toEqual(written.map((o) => (o.ok ? o.entry.messageId : '')).sort());
     // The store is closed, its backend is not: another store on it still works.
@@ -152,16 +200,16 @@ describe('TimelineStore.close()', () => {
   });
 
   it('a Messenger over closed stores rejects every call with ClosedError and writes nothing', async () => {
-    rig = await tableStoreRig(6005);
+    rig = await processRig(6005);
     const { messenger, history, inbox } = buildMessenger(rig.backend);
     await Promise.all([history.init(), inbox.init()]);
     await messenger.send({ conversationId: 'c', senderId: 'a', recipients: ['b'], message: { k: 0, text: 'x' }, messageId: 'm0' });
     await Promise.all([history.close(), inbox.close()]);
-    const writes = writeRequests(rig.emu);
+    const writes = await writeRequestsOf(rig.emu);
     await expect(messenger.send({ conversationId: 'c', senderId: 'a', recipients: ['b'], message: { k: 1, text: 'y' }, messageId: 'm1' })).rejects.toBeInstanceOf(ClosedError);
     await expect(messenger.sync('b')).rejects.toBeInstanceOf(ClosedError);
     await expect(messenger.history('c')).rejects.toBeInstanceOf(ClosedError);
-    expect(writeRequests(rig.emu)).toBe(writes);
+    expect(await writeRequestsOf(rig.emu)).toBe(writes);
   });
 
   it('MemoryBackend: every call after close() rejects with ClosedError; close() is idempotent', async () => {
@@ -183,18 +231,18 @@ describe('a process that closes what it opened exits by itself', () => {
 
   interface ChildRun {
     readonly code: number | null;
-    readonly report: { mode: string; synced: number; roamed: number; closeMs: number; outcomes: string[]; after: string } | undefined;
+    readonly report: { mode: string; synced: number; roamed: number; closeMs: number; outcomes: string[]; after: string; resources: string[] } | undefined;
     /** From the child's report line to its exit; undefined when it had to be killed. */
     readonly exitAfterReportMs: number | undefined;
     readonly stderr: string;
   }
 
-  // Runs the fixture with ts-node; kills it if it is still alive `graceMs` after its report.
+  // Runs the fixture (bundled, plain node); kills it if it is still alive `graceMs` after its report.
   function runChild(mode: string, graceMs: number): Promise<ChildRun> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['-r', 'ts-node/register', fixture, mode], {
-        cwd: path.join(__dirname, '..', '..'),
-        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', DEBUG: '' },
+      const child = spawn(process.execPath, [bundleForNode(fixture), mode], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, DEBUG: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -228,21 +276,24 @@ describe('a process that closes what it opened exits by itself', () => {
   }
 
   it.each(['orderly', 'server-first'])('%s: in-flight sends settle clearly, then the process exits with 0 at once', async (mode) => {
-    const run = await runChild(mode, 3000);
+    // Killed if still alive 5 s after its report: a hang bound, not a speed test.
+    const run = await runChild(mode, 5000);
     expect(run.stderr.replace(/\(node:\d+\) .*Warning.*\n?|\(Use `node --trace-warnings.*\n?/g, '')).toBe('');
     expect(run.code).toBe(0);
     expect(run.report).toMatchObject({ mode, synced: 20, roamed: 20, after: 'CLOSED' });
     expect(run.exitAfterReportMs).toBeDefined();
-    expect(run.exitAfterReportMs!).toBeLessThan(1000);
+    // "At once": when it reported, nothing but handles already closing was left, no timer (a
+    // pending timer, e.g. a retry pause or a keep-alive, would hold the process).
+    expect(run.report!.resources.filter((r) => r === 'Timeout' || r === 'TTYWrap')).toEqual([]);
     // Every send in flight settled with a clear outcome: sent; stored with its fan-out failed by
     // the closed store; or rejected with CLOSED or WRITE_UNCERTAIN.
     for (const outcome of run.report!.outcomes) expect(outcome).toMatch(/^(sent|CLOSED|WRITE_UNCERTAIN|stored, fan-out failed: (CLOSED|WRITE_UNCERTAIN))$/);
-    expect(run.report!.closeMs).toBeLessThan(1500);
   });
 
   it('negative control: a process that leaves its emulator open does not exit (so the checks above can fail)', async () => {
     const run = await runChild('leak', 1500);
     expect(run.report?.mode).toBe('leak');
+    expect(run.report!.resources).toContain('TCPServerWrap');
     expect(run.code).toBeNull(); // killed: still alive 1.5 s after its report
   });
 });

@@ -1,8 +1,9 @@
-// The soak: many messages through the Messenger on the TableStore backend against an in-process
-// emulator, with faults on (seeded), devices syncing throughout, every message verified. The run
-// is cut into epochs of fresh tables (the previous epoch's are verified, then deleted), so that the
-// heap measures the library, the emulator and the workload, not the data kept so far: a leak shows
-// as retained heap growing from epoch to epoch.
+// The soak: many messages through the Messenger on the TableStore backend against an emulator in
+// its own process (so that the client's loaded event loop cannot delay the service's answers into
+// timeouts no fault injected), with faults on (seeded), devices syncing throughout, every message
+// verified. The run is cut into epochs of fresh tables (the previous epoch's are verified, then
+// deleted), so that the heap measures the library and the workload, not the data kept so far: a
+// leak shows as retained heap growing from epoch to epoch.
 //
 // Used by scripts/soak.ts (the long run, `npm run soak`) and test/reliability/soak.test.ts (the CI
 // run). Prints progress lines, and ends with one summary line.
@@ -11,7 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { FaultSpec } from '../../src/emulator/index.js';
 import { loadTableStoreSdk } from '../../src/backends/tablestore/load-sdk.js';
-import { buildMessenger, pauseAfterTimeouts, tableStoreRig } from './harness.js';
+import { buildMessenger, pauseAfterTimeouts, processRig } from './harness.js';
 import { backgroundSync, drainAll, makeDevices, makePlan, newSendStats, runSenders, verify } from './scenario.js';
 
 /** Options of {@link runSoak}. */
@@ -78,8 +79,9 @@ export const SOAK_FAULTS: readonly FaultSpec[] = [
   { api: DATA, code: 'OTSInternalServerError', status: 500, probability: 0.01 },
   { api: DATA, drop: 'before-apply', probability: 0.01 },
   { api: DATA, drop: 'after-apply', probability: 0.01 },
-  // Held past the request timeout (2 s) but not past the pause after a timeout (800 ms).
-  { api: DATA, latencyMs: 2200, probability: 0.0005 },
+  // Held until the client gives up (its 2 s request timeout), then applied: the pause after a
+  // timeout (800 ms) lets the backend's tail check see it.
+  { api: DATA, hold: 'until-disconnect', probability: 0.0005 },
   // Per-row errors in 10 % of BatchWriteRow requests, on 10 % (resp. 5 %) of their rows.
   { api: 'BatchWriteRow', probability: 0.1, rowError: { code: 'OTSServerBusy' }, rows: { probability: 0.1 } },
   { api: 'BatchWriteRow', probability: 0.1, rowError: { code: 'OTSTimeout' }, rows: { probability: 0.05 } },
@@ -129,7 +131,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
   // A request timeout the event loop's own lag cannot reach (a spurious timeout is a held request
   // no fault injected), and a pause after a timeout that outlasts the injected holds.
   const strategy = pauseAfterTimeouts(8000, 800, seed);
-  const rig = await tableStoreRig(seed, { requestTimeoutMs: 2000, budgetMs: 8000 }, {}, {
+  const rig = await processRig(seed, { requestTimeoutMs: 2000, budgetMs: 8000, record: false }, {}, {
     retryStrategy: (context) => {
       const delay = strategy(context);
       if (delay !== null) backendRetries += 1;
@@ -138,11 +140,12 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
   });
   const sdk = await loadTableStoreSdk();
   const admin = new sdk.Client({ ...rig.emu.clientConfig(), accessKeySecret: rig.emu.accessKeySecret, maxRetries: 0 } as never);
-  for (const fault of options.faults ?? SOAK_FAULTS) rig.emu.faults.inject(fault);
+  await rig.emu.faults.inject(...(options.faults ?? SOAK_FAULTS));
 
   const totals = { sent: 0, delivered: 0, resent: 0, duplicates: 0, lost: 0, outOfOrder: 0, receipts: 0, syncCalls: 0 };
   const retained: number[] = [];
   const problems: string[] = [];
+  let final: Awaited<ReturnType<typeof rig.emu.stats>> = { requests: {}, errors: {}, faults: {}, rows: {} };
   log(
     `[soak] ${n(total)} messages in epochs of ${n(perEpoch)}, ${GROUP_SIZES.length} conversations of 665 users per epoch, ` +
       `${options.senders ?? 16} senders at once, ${(options.faults ?? SOAK_FAULTS).length} fault specs (~10 % of data requests), seed ${seed}`,
@@ -170,7 +173,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
       }
       await drainAll(messenger, devices, 16, stats.seqs);
       const verdict = await verify(plan, devices, messenger, { pageLimit: 100 });
-      const rows = rig.emu.stats().rows;
+      const rows = (await rig.emu.stats()).rows;
       if (rows[history.table] !== messages) verdict.problems.push(`history table holds ${rows[history.table]} rows for ${messages} messages`);
       if (rows[inbox.table] !== plan.inboxRows) verdict.problems.push(`inbox table holds ${rows[inbox.table]} rows, ${plan.inboxRows} expected`);
       for (const fatal of stats.fatal) verdict.problems.push(fatal);
@@ -191,7 +194,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
       for (const table of [history.table, inbox.table]) await (admin as unknown as { deleteTable(p: { tableName: string }): Promise<unknown> }).deleteTable({ tableName: table });
       gc();
       retained.push(mb(process.memoryUsage().heapUsed));
-      const emu = rig.emu.stats();
+      const emu = await rig.emu.stats();
       const faulted = Object.values(emu.faults).reduce((a, b) => a + b, 0);
       log(
         `[soak] epoch ${epoch + 1}: ${n(done)}/${n(total)} sent, ${n(totals.delivered)} delivered, ${n(backendRetries)} backend retries, ${n(totals.resent)} client re-sends, ` +
@@ -202,6 +205,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
       if (verdict.problems.length > 0) log(`[soak]   problems: ${verdict.problems.slice(0, 5).join(' | ')}`);
       if (mb(maxHeap) > heapBoundMb) throw new Error(`heap reached ${mb(maxHeap)} MB, over the bound of ${heapBoundMb} MB`);
     }
+    final = await rig.emu.stats();
   } finally {
     clearInterval(sampler);
     loopDelay.disable();
@@ -211,7 +215,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
   if (retained.length >= 5 && retained[retained.length - 1]! - retained[1]! > 25) {
     problems.push(`retained heap grew from ${retained[1]} MB (epoch 2) to ${retained[retained.length - 1]} MB`);
   }
-  const emu = rig.emu.stats();
+  const emu = final;
   const requests = Object.values(emu.requests).reduce((a, b) => a + b, 0);
   const faulted = Object.values(emu.faults).reduce((a, b) => a + b, 0);
   const elapsedMs = performance.now() - started;

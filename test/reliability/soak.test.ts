@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { runSoak } from './soak-run.js';
 
 describe('soak (CI-bounded)', () => {
-  it('2,000 messages with faults on: nothing lost, nothing duplicated, in order, heap bounded, no warnings', async () => {
+  // A hang bound, not a speed test: the run takes about 30 s, longer on a loaded machine.
+  it('2,000 messages with faults on: nothing lost, nothing duplicated, in order, heap bounded, no warnings', { timeout: 300_000 }, async () => {
     const lines: string[] = [];
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => {

@@ -97,6 +97,10 @@ export class MemoryStorage implements TimelineBackend {
     let timelineId: string | undefined;
     let timeline: TimelineData | undefined;
     let writtenAt = now;
+    // A fan-out passes one payload object for every row: convert it once per call. The string is
+    // immutable, so the rows may share it; the caller's buffer cannot change during this loop.
+    let lastPayload: Uint8Array | undefined;
+    let lastText = '';
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       // Consecutive rows of the same timeline (appendMany) need one lookup.
@@ -119,7 +123,11 @@ export class MemoryStorage implements TimelineBackend {
       const seq = timeline.lastSeq + 1n;
       timeline.lastSeq = seq;
       // A copy: the caller's buffer may be reused or mutated after the call.
-      const index = timeline.payloads.push(bytesToString(row.payload)) - 1;
+      if (row.payload !== lastPayload) {
+        lastPayload = row.payload;
+        lastText = bytesToString(row.payload);
+      }
+      const index = timeline.payloads.push(lastText) - 1;
       const messageId = row.messageId;
       if (messageId !== undefined) {
         // Lengthening an array with undefined holes would make it sparse; fill it explicitly.
