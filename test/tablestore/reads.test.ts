@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TimelineStore } from '../../src/core/timeline-store.js';
 import { AbortedError } from '../../src/core/errors.js';
 import { createRetryStrategy } from '../../src/backends/tablestore/index.js';
@@ -95,8 +95,8 @@ describe('read retries and cancellation', () => {
         return attempt < 20 ? 1 : null;
       },
     });
-    // Held until the emulator closes: only the client's timeout ends the first attempt.
-    h.emu.faults.inject({ api: 'GetRow', latencyMs: 600_000, times: 1 });
+    // Held until the client gives up on it: only the client's timeout ends the first attempt.
+    h.emu.faults.inject({ api: 'GetRow', hold: 'until-disconnect', times: 1 });
     const before = requests(h.emu, 'GetRow');
     expect(text((await backend.get(name, id, seqs[0]!))!.payload)).toBe('0');
     expect(seen[0]).toBe('TimeoutError');
@@ -114,15 +114,15 @@ describe('read retries and cancellation', () => {
 
   it('an AbortSignal abandons a slow read at once', async () => {
     const { name, id, seqs } = await filled(1);
-    // Held until the emulator closes: only abandoning the request can end the call.
-    h.emu.faults.inject({ api: 'GetRow', latencyMs: 600_000, times: 1 });
+    // Held until released: only abandoning the request can end the call.
+    h.emu.faults.inject({ api: 'GetRow', hold: 'until-released', times: 1 });
     const controller = new AbortController();
-    const before = requests(h.emu, 'GetRow');
     const call = h.backend.get(name, id, seqs[0]!, { signal: controller.signal }).catch((e: unknown) => e);
-    await vi.waitFor(() => expect(requests(h.emu, 'GetRow')).toBe(before + 1), { timeout: 5000, interval: 5 });
+    await h.emu.faults.whenHeld(1, 5000);
     controller.abort();
     const error = await call;
     expect(error).toBeInstanceOf(AbortedError);
+    expect(await h.emu.faults.release()).toBe(1);
     await expect(h.backend.get(name, id, seqs[0]!, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TimelineStore } from '../../src/core/timeline-store.js';
 import { BackendError, PartialWriteError, TimelineError, WriteUncertainError } from '../../src/core/errors.js';
 import type { AppendRow } from '../../src/core/backend.js';
@@ -377,18 +377,17 @@ describe('abort and close during writes', () => {
   it('an in-flight append finishes when the backend closes; later calls reject with CLOSED', async () => {
     const name = await table();
     const backend = h.another();
-    // The emulator holds the request for a second; close() is called once it has arrived.
-    h.emu.faults.inject({ api: 'PutRow', latencyMs: 1000, times: 1 });
-    const before = requests(h.emu, 'PutRow');
+    // The emulator holds the request, unanswered, until released: close() is called meanwhile.
+    h.emu.faults.inject({ api: 'PutRow', hold: 'until-released', times: 1 });
     let settled = false;
     const pending = backend.append(name, [{ timelineId: timelineId(), payload: bytes('a') }]).finally(() => {
       settled = true;
     });
-    await vi.waitFor(() => expect(requests(h.emu, 'PutRow')).toBe(before + 1), { timeout: 5000, interval: 5 });
-    // Were the hold over already, this test would prove nothing: say so instead of passing.
-    expect(settled, 'the append finished before close() was called').toBe(false);
+    await h.emu.faults.whenHeld(1, 5000);
     const closing = backend.close();
     await expect(backend.append(name, [{ timelineId: timelineId(), payload: bytes('b') }])).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(settled).toBe(false);
+    expect(await h.emu.faults.release()).toBe(1);
     expect((await pending)[0]?.ok).toBe(true);
     await closing;
     await backend.close();
