@@ -87,13 +87,20 @@ describe('read retries and cancellation', () => {
 
   it('a read that times out on the client (requestTimeoutMs) is retried', async () => {
     const { name, id, seqs } = await filled(1);
-    const backend = h.another({ requestTimeoutMs: 100 });
-    h.emu.faults.inject({ api: 'GetRow', latencyMs: 400, times: 1 });
+    const seen: string[] = [];
+    const backend = h.another({
+      requestTimeoutMs: 500,
+      retryStrategy: ({ attempt, error }) => {
+        seen.push(error.backendCode ?? '');
+        return attempt < 20 ? 1 : null;
+      },
+    });
+    // Held until the client gives up on it: only the client's timeout ends the first attempt.
+    h.emu.faults.inject({ api: 'GetRow', hold: 'until-disconnect', times: 1 });
     const before = requests(h.emu, 'GetRow');
-    const started = Date.now();
     expect(text((await backend.get(name, id, seqs[0]!))!.payload)).toBe('0');
-    expect(Date.now() - started).toBeLessThan(400);
-    expect(requests(h.emu, 'GetRow') - before).toBe(2);
+    expect(seen[0]).toBe('TimeoutError');
+    expect(requests(h.emu, 'GetRow') - before).toBe(seen.length + 1);
   });
 
   it('a read that keeps failing stops at the budget, naming the option', async () => {
@@ -107,13 +114,15 @@ describe('read retries and cancellation', () => {
 
   it('an AbortSignal abandons a slow read at once', async () => {
     const { name, id, seqs } = await filled(1);
-    h.emu.faults.inject({ api: 'GetRow', latencyMs: 2000, times: 1 });
+    // Held until released: only abandoning the request can end the call.
+    h.emu.faults.inject({ api: 'GetRow', hold: 'until-released', times: 1 });
     const controller = new AbortController();
-    const started = Date.now();
-    setTimeout(() => controller.abort(), 30);
-    const error = await h.backend.get(name, id, seqs[0]!, { signal: controller.signal }).catch((e: unknown) => e);
+    const call = h.backend.get(name, id, seqs[0]!, { signal: controller.signal }).catch((e: unknown) => e);
+    await h.emu.faults.whenHeld(1, 5000);
+    controller.abort();
+    const error = await call;
     expect(error).toBeInstanceOf(AbortedError);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await h.emu.faults.release()).toBe(1);
     await expect(h.backend.get(name, id, seqs[0]!, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
   });
 });

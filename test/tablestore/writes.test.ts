@@ -180,19 +180,30 @@ describe('retries', () => {
     expect(requests(h.emu, 'PutRow') - before).toBe(1);
   });
 
-  it('when the budget is exhausted, the error says so and names the option', async () => {
+  it('when the budget is exhausted, the error says so and names the option; no attempt starts after the strategy said stop', async () => {
     const name = await table();
-    const backend = h.another({ retryStrategy: createRetryStrategy({ budgetMs: 60, baseDelayMs: 5, maxDelayMs: 10 }) });
+    const inner = createRetryStrategy({ budgetMs: 60, baseDelayMs: 5, maxDelayMs: 10 });
+    const answers: (number | null)[] = [];
+    const backend = h.another({
+      retryStrategy: (context) => {
+        const delay = inner(context);
+        answers.push(delay);
+        return delay;
+      },
+    });
     h.emu.faults.inject({ api: 'PutRow', code: 'OTSServerBusy' });
-    const started = Date.now();
+    const before = requests(h.emu, 'PutRow');
     const [result] = await backend.append(name, [{ timelineId: timelineId(), payload: bytes('a') }]);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(result?.ok).toBe(false);
     const error = !result!.ok ? (result!.error as BackendError) : undefined;
     expect(error).toMatchObject({ code: 'BACKEND', backendCode: 'OTSServerBusy', status: 503, retryable: true });
     expect(error?.message).toMatch(/retry budget is exhausted/);
     expect(error?.message).toContain('retryStrategy');
-    expect(requests(h.emu, 'PutRow')).toBeGreaterThan(2);
+    // One attempt per answer: the first, then one after each delay; none after the final null.
+    expect(answers.at(-1)).toBeNull();
+    expect(answers.slice(0, -1).every((delay) => delay !== null)).toBe(true);
+    expect(requests(h.emu, 'PutRow') - before).toBe(answers.length);
+    expect(answers.length).toBeGreaterThan(1);
     expect(h.emu.stats().rows[name] ?? 0).toBe(0);
   });
 
@@ -348,22 +359,35 @@ describe('abort and close during writes', () => {
   it('an aborted signal stops retries; rows never written fail with ABORTED', async () => {
     const name = await table();
     h.emu.faults.inject({ api: 'PutRow', code: 'OTSServerBusy' });
-    const backend = h.another({ retryStrategy: () => 50 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 80);
+    // Aborts while the third pause is starting: no fourth attempt may follow.
+    const backend = h.another({
+      retryStrategy: ({ attempt }) => {
+        if (attempt === 3) controller.abort();
+        return attempt < 100 ? 50 : null;
+      },
+    });
+    const before = requests(h.emu, 'PutRow');
     const [result] = await backend.append(name, [{ timelineId: timelineId(), payload: bytes('a') }], { signal: controller.signal });
     expect(result?.ok).toBe(false);
     expect(!result!.ok && result!.error.code).toBe('ABORTED');
+    expect(requests(h.emu, 'PutRow') - before).toBe(3);
   });
 
   it('an in-flight append finishes when the backend closes; later calls reject with CLOSED', async () => {
     const name = await table();
     const backend = h.another();
-    h.emu.faults.inject({ api: 'PutRow', latencyMs: 100, times: 1 });
-    const pending = backend.append(name, [{ timelineId: timelineId(), payload: bytes('a') }]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The emulator holds the request, unanswered, until released: close() is called meanwhile.
+    h.emu.faults.inject({ api: 'PutRow', hold: 'until-released', times: 1 });
+    let settled = false;
+    const pending = backend.append(name, [{ timelineId: timelineId(), payload: bytes('a') }]).finally(() => {
+      settled = true;
+    });
+    await h.emu.faults.whenHeld(1, 5000);
     const closing = backend.close();
     await expect(backend.append(name, [{ timelineId: timelineId(), payload: bytes('b') }])).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(settled).toBe(false);
+    expect(await h.emu.faults.release()).toBe(1);
     expect((await pending)[0]?.ok).toBe(true);
     await closing;
     await backend.close();

@@ -84,7 +84,7 @@ export class Runtime {
   get endpoint(): string {
     const given = this.options.givenClient as { config?: { endpoint?: unknown } } | undefined;
     const endpoint = this.options.clientConfig?.endpoint ?? given?.config?.endpoint;
-    return typeof endpoint === 'string' ? endpoint : 'the client’s endpoint';
+    return typeof endpoint === 'string' ? endpoint : 'the endpoint of the given client';
   }
 
   get closed(): boolean {

@@ -71,19 +71,34 @@ async function findWrites(
   idsPerRow: readonly (readonly string[])[],
   sinceMs: number,
 ): Promise<{ found: Map<string, bigint>; conclusive: boolean }> {
+  const readCtx: OperationContext = { ...ctx, operation: 'append (checking an ambiguous write)', timelineId };
+  try {
+    return await scanForWrites(w, readCtx, timelineId, idsPerRow, sinceMs);
+  } finally {
+    // The append's own context learns that the server answered (see unreachableError).
+    if (readCtx.reached === true) ctx.reached = true;
+  }
+}
+
+async function scanForWrites(
+  w: WriteState,
+  readCtx: OperationContext,
+  timelineId: string,
+  idsPerRow: readonly (readonly string[])[],
+  sinceMs: number,
+): Promise<{ found: Map<string, bigint>; conclusive: boolean }> {
   const { rt } = w;
   const sdk = rt.sdk;
   const windowRows = rt.options.windowRows;
   const wanted = new Set(idsPerRow.flat());
   const found = new Map<string, bigint>();
   const allFound = (): boolean => idsPerRow.every((ids) => ids.some((id) => found.has(id)));
-  const readCtx: OperationContext = { ...ctx, operation: 'append (checking an ambiguous write)', timelineId };
   let start: unknown = sdk.INF_MAX;
   let scanned = 0;
   while (scanned < windowRows) {
     const response = await request(rt, readCtx, () =>
       rt.client.getRange({
-        tableName: ctx.table,
+        tableName: readCtx.table,
         direction: sdk.Direction.BACKWARD,
         inclusiveStartPrimaryKey: primaryKey(rt.columns, timelineId, start),
         exclusiveEndPrimaryKey: primaryKey(rt.columns, timelineId, sdk.INF_MIN),
