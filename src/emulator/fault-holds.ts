@@ -10,11 +10,22 @@
 /** When a held request goes on: on `release()`, or when its client closes the connection. */
 export type HoldMode = 'until-released' | 'until-disconnect';
 
-/** The part of a server response a hold watches: its `'close'` event. */
+/** The events a hold watches on a connection. */
+type ConnectionEvent = 'end' | 'close' | 'error';
+
+/** The part of a server response a hold watches: its `'close'` event and its socket's end. */
 export interface ClosableResponse {
   readonly destroyed: boolean;
+  readonly socket?: {
+    readonly destroyed: boolean;
+    once(event: ConnectionEvent, listener: () => void): unknown;
+    off(event: ConnectionEvent, listener: () => void): unknown;
+  } | null;
   once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
 }
+
+const EVENTS: readonly ConnectionEvent[] = ['end', 'close', 'error'];
 
 interface Waiter {
   readonly atLeast: number;
@@ -40,15 +51,27 @@ export class HoldQueue {
   /** Holds one request; resolves when it may go on. */
   hold(mode: HoldMode, response: ClosableResponse): Promise<void> {
     return new Promise<void>((resolve) => {
+      const socket = mode === 'until-disconnect' ? response.socket : undefined;
       const go = (): void => {
         if (!this.#held.delete(go)) return;
+        if (mode === 'until-disconnect') {
+          response.off('close', go);
+          for (const event of EVENTS) socket?.off(event, go);
+        }
         resolve();
       };
       this.#held.add(go);
       this.#total += 1;
       if (mode === 'until-disconnect') {
-        if (response.destroyed) go();
-        else response.once('close', go);
+        if (response.destroyed || socket?.destroyed === true) {
+          go();
+        } else {
+          // The socket's end (the client's FIN) is the earliest sign, emitted as soon as the
+          // emulator reads it: before it handles a request that the client sent after giving up
+          // (the FIN went out first), so a later tail check finds the held write applied.
+          response.once('close', go);
+          for (const event of EVENTS) socket?.once(event, go);
+        }
       }
       this.#wake();
     });

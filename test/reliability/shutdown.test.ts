@@ -16,7 +16,7 @@ import { bundleForNode, REPO_ROOT } from '../support/bundle.js';
 import { buildMessenger, processRig, rawRows, uniqueTable, writeRequestsOf, type ProcessRig } from './harness.js';
 
 /** A hang bound: far beyond any legitimate wait on a loaded machine, far below the test timeout. */
-const HANG_MS = 10_000;
+const HANG_MS = 30_000;
 
 /** Whether a promise has settled by now (after the microtasks already queued). */
 async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
@@ -70,7 +70,7 @@ afterEach(async () => {
   rig = undefined;
 });
 
-describe('TableStoreBackend.close()', () => {
+describe('TableStoreBackend.close()', { timeout: 120_000 }, () => {
   it('lets writes in flight finish, rejects the rest with ClosedError, and every later call too', async () => {
     rig = await processRig(6001);
     const { backend, emu } = rig;
@@ -168,7 +168,7 @@ describe('TableStoreBackend.close()', () => {
   });
 });
 
-describe('TimelineStore.close()', () => {
+describe('TimelineStore.close()', { timeout: 120_000 }, () => {
   it('lets the request in flight finish; requests not yet sent fail with ClosedError and are not written', async () => {
     rig = await processRig(6004);
     const { backend, emu } = rig;
@@ -226,7 +226,8 @@ describe('TimelineStore.close()', () => {
   });
 });
 
-describe('a process that closes what it opened exits by itself', () => {
+// Hang bounds, not speed tests: a child's run takes 1-3 s, far longer when other processes load the cores.
+describe('a process that closes what it opened exits by itself', { timeout: 120_000 }, () => {
   const fixture = path.join(__dirname, 'fixtures', 'shutdown-child.ts');
 
   interface ChildRun {
@@ -249,7 +250,7 @@ describe('a process that closes what it opened exits by itself', () => {
       let stderr = '';
       let reportedAt: number | undefined;
       let killer: NodeJS.Timeout | undefined;
-      const deadline = setTimeout(() => child.kill('SIGKILL'), 25_000);
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000);
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
         if (reportedAt === undefined && stdout.includes('\n')) {
