@@ -19,8 +19,10 @@ export type {
   SendInput,
   SendResult,
   MessengerSyncOptions,
+  MessengerSyncResult,
   MessengerHistoryOptions,
   JournalOptions,
   RecoverOptions,
   RecoverResult,
 } from './messenger-types.js';
+export type { SyncEvent, SyncEventBase, RecallEvent, EditEvent, DeleteEvent, StoredSyncEvent } from './sync-events.js';

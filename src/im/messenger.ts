@@ -1,9 +1,9 @@
 import { TimelineError, ValidationError } from '../core/errors.js';
 import { GuardedBackend } from '../core/guarded-backend.js';
 import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
-import { fromStored } from './entries.js';
 import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
 import { checkClock, checkDedupeWindow, checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
+import { readHistory } from './messenger-history.js';
 import { syncMerged, type SyncContext } from './messenger-sync.js';
 import type {
   JournalOptions,
@@ -11,6 +11,7 @@ import type {
   MessengerHistoryOptions,
   MessengerOptions,
   MessengerSyncOptions,
+  MessengerSyncResult,
   RecoverOptions,
   RecoverResult,
   SendInput,
@@ -22,7 +23,7 @@ import { recoverPass } from './recovery.js';
 import { sendJournaled, sendPlain, type SendContext, type SendRequest } from './send-flow.js';
 import { SendJournal } from './send-journal.js';
 import { StoreTimeline, type HistoryPage } from './store-timeline.js';
-import { syncInternals, SyncTimeline, type SyncResult } from './sync-timeline.js';
+import { syncInternals, SyncTimeline } from './sync-timeline.js';
 
 /** Default of {@link MessengerOptions.largeGroupThreshold}. */
 export const DEFAULT_LARGE_GROUP_THRESHOLD = 500;
@@ -298,7 +299,7 @@ export class Messenger<T> {
    * @throws {InvalidCursorError} for a cursor that is malformed, tampered with, or was issued for
    *   another user, tables or secret.
    */
-  async sync(userId: string, options?: MessengerSyncOptions): Promise<SyncResult<MessengerEntry<T>>> {
+  async sync(userId: string, options?: MessengerSyncOptions): Promise<MessengerSyncResult<T>> {
     this.#checkOpen('sync');
     return syncMerged(this.#sync, userId, options);
   }
@@ -315,9 +316,7 @@ export class Messenger<T> {
    */
   async history(conversationId: string, options?: MessengerHistoryOptions): Promise<HistoryPage<MessengerEntry<T>>> {
     this.#checkOpen('history');
-    checkTimelineId(conversationId, 'conversationId');
-    const page = await this.#store.page(conversationId, options);
-    return { entries: page.entries.map((e) => fromStored(conversationId, e)), next: page.next, hasMore: page.hasMore };
+    return readHistory({ store: this.#store }, conversationId, options);
   }
 
   // A recent, fully delivered send of this message to exactly these inboxes.
