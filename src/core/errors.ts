@@ -25,6 +25,10 @@
  * - `MISSING_DEPENDENCY`: an optional peer dependency (e.g. `tablestore`) is not installed.
  * - `SEND_IN_PROGRESS`: another caller is sending the same message right now (the send journal);
  *   retryable: a later re-send gets its result.
+ * - `NOT_FOUND`: the entry (or message) an update, edit or recall names does not exist; nothing
+ *   was written.
+ * - `FORBIDDEN`: a permission rule refused the change (e.g. a recall by someone other than the
+ *   sender, or after the recall window); nothing was written.
  */
 export type TimelineErrorCode =
   | 'INVALID_ARGUMENT'
@@ -39,7 +43,9 @@ export type TimelineErrorCode =
   | 'INVALID_CURSOR'
   | 'NOT_SUPPORTED'
   | 'MISSING_DEPENDENCY'
-  | 'SEND_IN_PROGRESS';
+  | 'SEND_IN_PROGRESS'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN';
 
 /** Context attached to every {@link TimelineError}. */
 export interface TimelineErrorOptions {
