@@ -29,6 +29,8 @@
  *   was written.
  * - `FORBIDDEN`: a permission rule refused the change (e.g. a recall by someone other than the
  *   sender, or after the recall window); nothing was written.
+ * - `CHANGE_IN_PROGRESS`: another caller is changing the same message right now (recall, edit);
+ *   retryable.
  */
 export type TimelineErrorCode =
   | 'INVALID_ARGUMENT'
@@ -45,7 +47,8 @@ export type TimelineErrorCode =
   | 'MISSING_DEPENDENCY'
   | 'SEND_IN_PROGRESS'
   | 'NOT_FOUND'
-  | 'FORBIDDEN';
+  | 'FORBIDDEN'
+  | 'CHANGE_IN_PROGRESS';
 
 /** Context attached to every {@link TimelineError}. */
 export interface TimelineErrorOptions {
