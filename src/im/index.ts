@@ -21,6 +21,8 @@ export type {
   MessengerSyncOptions,
   MessengerSyncResult,
   ModifyRequest,
+  RecallMark,
+  EditMark,
   CanModify,
   LifecycleOptions,
   RecallInput,

@@ -14,9 +14,9 @@ export interface StoredMessage<T> {
   /** The application's message; null in an event entry and in a recalled message. */
   readonly message: T;
   /** Set when the message was recalled: by whom and when. Its content is gone (`message` is null). */
-  readonly recalled?: { readonly by: string; readonly at: number };
+  readonly recalled?: RecallMark;
   /** Set when the message was edited: by whom, when (the latest edit) and how many times. */
-  readonly edited?: { readonly by: string; readonly at: number; readonly count: number };
+  readonly edited?: EditMark;
   /** The number of changes (edits, a recall) applied to the message; absent for none. */
   readonly revision?: number;
   /**
@@ -24,6 +24,24 @@ export interface StoredMessage<T> {
    * is not a message: history skips it and members' syncs return it in `events`.
    */
   readonly event?: StoredSyncEvent;
+}
+
+/** Who recalled a message, and when. */
+export interface RecallMark {
+  /** The user who recalled it. */
+  readonly by: string;
+  /** When, in milliseconds since the epoch (the Messenger's clock). */
+  readonly at: number;
+}
+
+/** The latest edit of a message. */
+export interface EditMark {
+  /** The user who made the latest edit. */
+  readonly by: string;
+  /** When the latest edit was made, in milliseconds since the epoch. */
+  readonly at: number;
+  /** How many edits the message has had. */
+  readonly count: number;
 }
 
 /** What the Messenger writes into each receiver's inbox (the sync store): a reference to the stored entry plus its content. */
@@ -73,7 +91,7 @@ export interface MessengerEntry<T> {
    */
   readonly message: T;
   /** Set for a recalled message (a tombstone that keeps its seq): who recalled it, and when. */
-  readonly recalled?: { readonly by: string; readonly at: number };
+  readonly recalled?: RecallMark;
   /** When the message was last edited (absent when never edited). */
   readonly editedAt?: number;
   /** How many times the message was edited (absent when never edited). */

@@ -69,7 +69,8 @@ export interface DeleteEvent extends SyncEventBase {
 
 /**
  * A change carried by `Messenger.sync` beside new messages. New kinds are added to this union
- * (and to {@link SYNC_EVENT_TYPES}); a device should ignore a `type` it does not know.
+ * (and to `SYNC_EVENT_TYPES` in src/im/sync-events.ts); a device should ignore a `type` it does
+ * not know.
  */
 export type SyncEvent<T> = RecallEvent | EditEvent<T> | DeleteEvent;
 
