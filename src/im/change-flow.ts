@@ -3,6 +3,7 @@
 // ("Message lifecycle").
 import { createHash } from 'node:crypto';
 import createDebug from 'debug';
+import pLimit from 'p-limit';
 import { TimelineError, ValidationError } from '../core/errors.js';
 import type { Seq, TimelineEntry } from '../core/types.js';
 import { throwIfAborted } from '../core/validate.js';
@@ -246,10 +247,47 @@ async function rewriteAndDeliver<T>(
       : editedStored(stored, req, at, revision);
   await ctx.store.store.timeline(req.conversationId).update(req.seq, next, { signal: req.signal });
   const entry = fromStored(req.conversationId, { ...row, message: next });
+  if (req.kind === 'recall' && targets.mode === 'write') await scrubInboxCopies(ctx, entry, req.signal);
   const event = eventOf(entry, req.requestId, req.by, at);
   const fanOut = await deliver(ctx, event, targets, false, req.signal);
   log('%s %s/%s by %s: revision %d, %s diffusion, %d delivered, %d failed', req.kind, req.conversationId, req.seq, req.by, revision, targets.mode, fanOut.delivered.length, fanOut.failed.length);
   return { entry, event, mode: targets.mode, fanOut, duplicate: false };
+}
+
+// Recall removes the content from the inbox copies too, where the send journal says they are
+// (without the journal they are not known, and expire with the inbox's TTL). Best effort: a copy
+// that cannot be rewritten now is logged; devices still get the recall event.
+async function scrubInboxCopies<T>(ctx: ChangeContext<T>, entry: MessengerEntry<T>, signal: AbortSignal | undefined): Promise<void> {
+  if (ctx.journal === undefined || entry.messageId === undefined) return;
+  const held = await ctx.journal.read(entry.conversationId, entry.messageId, signal);
+  const copies = held?.state.seq === entry.seq ? (held.state.fanOut?.delivered ?? []) : [];
+  const tombstone: InboxMessage<T> = {
+    conversationId: entry.conversationId,
+    seq: entry.seq,
+    senderId: entry.senderId,
+    sentAt: entry.sentAt,
+    message: null as T,
+    recalled: entry.recalled!,
+    revision: entry.revision!,
+  };
+  const limit = pLimit(ctx.concurrency);
+  const failed = (
+    await Promise.all(
+      copies.map((copy) =>
+        limit(() =>
+          ctx.inbox.store
+            .timeline(copy.receiverId)
+            .update(copy.seq, tombstone, { signal })
+            .then(
+              () => undefined,
+              // NOT_FOUND: the copy expired already, which is as good.
+              (error: unknown) => (error instanceof TimelineError && error.code === 'NOT_FOUND' ? undefined : copy.receiverId),
+            ),
+        ),
+      ),
+    )
+  ).filter((x): x is string => x !== undefined);
+  if (failed.length > 0) log('recall %s/%s: could not scrub the inbox copies of %o; they expire with the inbox TTL', entry.conversationId, entry.seq, failed);
 }
 
 // The event of the change that produced `entry` (its state after the change).

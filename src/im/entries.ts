@@ -35,7 +35,11 @@ export function fromInbox<T>(entry: TimelineEntry<InboxMessage<T>>): MessengerEn
       timelineId: entry.timelineId,
     });
   }
-  return entry.messageId === undefined
-    ? { conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, message: m.message }
-    : { conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, messageId: entry.messageId, message: m.message };
+  const base: MessengerEntry<T> =
+    entry.messageId === undefined
+      ? { conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, message: m.message }
+      : { conversationId: m.conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, messageId: entry.messageId, message: m.message };
+  // A recalled message's inbox copy is scrubbed to the same tombstone as history shows.
+  if (m.recalled === undefined || m.revision === undefined) return base;
+  return { ...base, recalled: { by: m.recalled.by, at: m.recalled.at }, revision: m.revision };
 }

@@ -54,8 +54,12 @@ export interface InboxMessage<T> {
   readonly senderId: string;
   /** When it was stored, in milliseconds since the epoch. */
   readonly sentAt: number;
-  /** The application's message; null in an event row. */
+  /** The application's message; null in an event row and in a recalled message's scrubbed copy. */
   readonly message: T;
+  /** Set in the copy of a recalled message, whose content was removed from the inbox too. */
+  readonly recalled?: RecallMark;
+  /** The message's revision in a recalled copy. */
+  readonly revision?: number;
   /** Set in an event row (a change, see {@link SyncEvent}), which is not a message. */
   readonly event?: StoredSyncEvent;
 }

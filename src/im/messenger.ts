@@ -368,10 +368,13 @@ export class Messenger<T> {
    * Concurrent changes of one message are serialised by a lock in its change record, so that each
    * gets its own revision.
    *
+   * With write diffusion, the inbox copies are scrubbed to the tombstone too, where the send
+   * journal recorded them (without the journal they keep their content until the inbox TTL).
+   *
    * Cost in requests (TableStore): 2 reads (change record, entry) + 1 lock write + 2 for the
    * in-place rewrite (GetRow, UpdateRow) + the event (write diffusion: ⌈inboxes / 200⌉ batch
-   * writes; read diffusion: 1 append) + 1 release write; +1 journal read when `recipients` is
-   * omitted.
+   * writes; read diffusion: 1 append) + 1 release write; write diffusion adds 1 journal read and
+   * 2 per inbox copy scrubbed.
    *
    * @example
    * ```ts

@@ -49,13 +49,22 @@ describe.each(backendFactories)('message lifecycle on $name', (factory) => {
     expect(raw?.messageId).toBe('a-1');
     expect(raw?.message.message).toBeNull();
     expect(JSON.stringify(raw?.message)).not.toContain('wrong chat');
+    // The inbox copies are scrubbed too (their places known from the send journal).
+    for (const user of ['alice', 'bob']) {
+      const rows = await all(sync.store, user);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.map((r) => JSON.stringify(r.message, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).join('\n')).not.toContain('wrong chat');
+    }
 
     for (const device of [bobPhone, bobLaptop, alicePhone]) {
       await device.drain();
       await expectConverged(device, dm);
     }
-    // The device that synced after the recall got the message and then its event (documented order).
+    // The device that synced after the recall got the message (already a tombstone: its inbox copy
+    // was scrubbed) and then its event (documented order).
     expect(bobLaptop.eventIds).toEqual([recalled.event!.eventId]);
+    const laptopFresh = await m.sync('bob', { limit: 10 });
+    expect(laptopFresh.entries.find((e) => e.seq === sent.entry.seq)).toMatchObject({ message: null, recalled: { by: 'alice' }, revision: 1 });
     const history = await m.history(dm);
     expect(history.entries).toHaveLength(2); // the tombstone keeps its place
     expect(history.entries[1]).toMatchObject({ seq: sent.entry.seq, recalled: { by: 'alice' }, message: null });
