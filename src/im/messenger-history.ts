@@ -9,8 +9,6 @@ import type { HistoryPage, StoreTimeline } from './store-timeline.js';
 import { isEventRow } from './sync-events.js';
 
 const DEFAULT_LIMIT = 50;
-// Rows read per request while skipping event entries: a page of messages plus room for events.
-const READ_AHEAD = 2;
 
 /** What the history reader needs. */
 export interface HistoryContext<T> {
@@ -33,7 +31,9 @@ export async function readHistory<T>(ctx: HistoryContext<T>, conversationId: str
   let from = before === undefined ? undefined : before - 1n;
   // Bounded: each round reads at least one row further back, and stops at the timeline's start.
   for (;;) {
-    const want = (limit - entries.length) * READ_AHEAD + 1;
+    // As many rows as messages still wanted, plus one to tell whether more exist: without events
+    // or hidden messages in the range this is one read, exactly as a plain page.
+    const want = limit - entries.length + 1;
     const rows: { seq: Seq; entry: MessengerEntry<T> | undefined }[] = [];
     let exhausted = true;
     let count = 0;
