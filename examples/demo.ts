@@ -74,6 +74,7 @@ async function run(backend: TimelineBackend, clock: () => number, advance: (ms: 
   const senders = ['A', 'B', 'C', 'B', 'A'];
   // B's devices: the phone syncs now (an empty inbox), the laptop and the tablet only later.
   const devices: Record<string, string | undefined> = { phone: undefined, laptop: undefined, tablet: undefined };
+  const launchSeqs: bigint[] = [];
   await step('B\'s phone syncs once before the chat starts (its inbox is empty)', async () => {
     const r = await messenger.sync('B');
     devices.phone = r.cursor;
@@ -90,6 +91,7 @@ async function run(backend: TimelineBackend, clock: () => number, advance: (ms: 
         message: { text },
         messageId: `launch-${i + 1}`,
       });
+      launchSeqs.push(sent.entry.seq);
       line(
         `   ${senders[i]} -> group:launch seq ${sent.entry.seq}: ${sent.mode} diffusion, ${sent.fanOut.delivered.length} inboxes written, ${sent.fanOut.failed.length} failed`,
       );
@@ -137,10 +139,12 @@ async function run(backend: TimelineBackend, clock: () => number, advance: (ms: 
 
   const memberCursor = await step('B syncs before the 2,000-member town hall gets a message', async () => {
     const r = await messenger.sync('B', { cursor: devices.laptop });
+    devices.laptop = r.cursor;
     line(`   laptop: ${r.entries.length} new entries; its cursor now also tracks group:town-hall`);
     return r.cursor;
   });
 
+  let hallSeq = 0n;
   await step('A posts to the 2,000-member town hall: read diffusion (over the 500 threshold)', async () => {
     advance(60_000);
     const sent = await messenger.send({
@@ -150,15 +154,45 @@ async function run(backend: TimelineBackend, clock: () => number, advance: (ms: 
       message: { text: 'All hands at 3pm' },
       messageId: 'hall-1',
     });
+    hallSeq = sent.entry.seq;
     line(`   stored once at seq ${sent.entry.seq}: ${sent.mode} diffusion, ${sent.fanOut.delivered.length} inbox writes instead of ${townHall.length}`);
   });
 
   await step('B\'s laptop syncs: the merge of its inbox and the town hall brings the post', async () => {
     const r = await messenger.sync('B', { cursor: memberCursor });
+    devices.laptop = r.cursor;
     for (const e of r.entries) line(`   laptop: [${e.conversationId}] ${show(e)}`);
     line(`   ${r.entries.length} entry reached B through its sync, without a write to B's inbox`);
     const other = await messenger.sync('user1234', {});
     line(`   user1234 (a member who never synced) starts at the group's latest entry: ${other.entries.length} entries, then follows new posts`);
+  });
+
+  await step('A edits a typo in launch-5: the stored message changes in place, each inbox gets an edit event', async () => {
+    advance(60_000);
+    const edited = await messenger.edit({
+      conversationId: 'group:launch',
+      seq: launchSeqs[4]!,
+      by: 'A',
+      requestId: 'edit-launch-5',
+      message: { text: 'Thanks B, ping me if you need any data' },
+    });
+    line(`   revision ${edited.entry.revision}, editCount ${edited.entry.editCount}: ${edited.fanOut.delivered.length} inboxes got the '${edited.event?.type}' event (recipients from the send journal)`);
+    const r = await messenger.sync('B', { cursor: devices.phone });
+    devices.phone = r.cursor;
+    for (const ev of r.events) if (ev.type === 'edit') line(`   B's phone: ${r.entries.length} new message(s), then event '${ev.type}' of seq ${ev.seq}: now "${ev.message.text}"`);
+    const top = (await messenger.history('group:launch', { limit: 1 })).entries[0]!;
+    line(`   history shows the final state: "${top.message.text}" (edited at ${new Date(top.editedAt!).toISOString()})`);
+  });
+
+  await step('A recalls the town-hall post within the 2-minute window: one event entry in the group timeline', async () => {
+    advance(30_000);
+    const recalled = await messenger.recall({ conversationId: 'group:town-hall', seq: hallSeq, by: 'A', requestId: 'recall-hall-1' });
+    line(`   ${recalled.mode} diffusion: the post is now a tombstone at seq ${recalled.entry.seq} (recalled by ${recalled.entry.recalled?.by}), ${recalled.fanOut.delivered.length} inbox writes`);
+    const r = await messenger.sync('B', { cursor: devices.laptop });
+    devices.laptop = r.cursor;
+    line(`   B's laptop: ${r.entries.length} new message(s), events [${r.events.map((e) => `${e.type} ${e.conversationId}#${e.seq}`).join(', ')}]`);
+    const late = await messenger.recall({ conversationId: 'group:launch', seq: launchSeqs[0]!, by: 'A', requestId: 'recall-launch-1' }).catch((e: Error & { code?: string }) => e);
+    line(`   recalling launch-1 (sent minutes ago) is refused: ${'code' in late ? late.code : 'allowed?!'}`);
   });
 
   await step('8 days later, B\'s tablet syncs with its old cursor: older than the 7-day TTL', async () => {

@@ -7,7 +7,7 @@ export type { SyncTimelineOptions, SyncOptions, SyncResult } from './sync-timeli
 export type { CursorSecret } from './cursor.js';
 export { fanOut, retryFanOut } from './fan-out.js';
 export type { FanOutOptions, RetryFanOutOptions, FanOutDelivery, FanOutFailure, FanOutResult } from './fan-out.js';
-export { Messenger } from './messenger.js';
+export { Messenger, DEFAULT_RECALL_WINDOW_MS } from './messenger.js';
 export type {
   MessengerOptions,
   StoredMessage,
@@ -19,8 +19,19 @@ export type {
   SendInput,
   SendResult,
   MessengerSyncOptions,
+  MessengerSyncResult,
+  ModifyRequest,
+  RecallMark,
+  EditMark,
+  CanModify,
+  LifecycleOptions,
+  RecallInput,
+  EditInput,
+  DeleteForMeInput,
+  ChangeResult,
   MessengerHistoryOptions,
   JournalOptions,
   RecoverOptions,
   RecoverResult,
 } from './messenger-types.js';
+export type { SyncEvent, SyncEventBase, RecallEvent, EditEvent, DeleteEvent, StoredSyncEvent } from './sync-events.js';

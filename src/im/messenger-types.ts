@@ -1,5 +1,7 @@
 import type { Seq } from '../core/types.js';
 import type { FanOutResult } from './fan-out.js';
+import type { StoredSyncEvent, SyncEvent } from './sync-events.js';
+import type { SyncResult } from './sync-timeline.js';
 import type { StoreTimeline } from './store-timeline.js';
 import type { SyncTimeline } from './sync-timeline.js';
 
@@ -9,8 +11,37 @@ export interface StoredMessage<T> {
   readonly senderId: string;
   /** When it was stored, in milliseconds since the epoch (the Messenger's clock). */
   readonly sentAt: number;
-  /** The application's message. */
+  /** The application's message; null in an event entry and in a recalled message. */
   readonly message: T;
+  /** Set when the message was recalled: by whom and when. Its content is gone (`message` is null). */
+  readonly recalled?: RecallMark;
+  /** Set when the message was edited: by whom, when (the latest edit) and how many times. */
+  readonly edited?: EditMark;
+  /** The number of changes (edits, a recall) applied to the message; absent for none. */
+  readonly revision?: number;
+  /**
+   * Set in an event entry (a change appended to a large group's timeline for read diffusion), which
+   * is not a message: history skips it and members' syncs return it in `events`.
+   */
+  readonly event?: StoredSyncEvent;
+}
+
+/** Who recalled a message, and when. */
+export interface RecallMark {
+  /** The user who recalled it. */
+  readonly by: string;
+  /** When, in milliseconds since the epoch (the Messenger's clock). */
+  readonly at: number;
+}
+
+/** The latest edit of a message. */
+export interface EditMark {
+  /** The user who made the latest edit. */
+  readonly by: string;
+  /** When the latest edit was made, in milliseconds since the epoch. */
+  readonly at: number;
+  /** How many edits the message has had. */
+  readonly count: number;
 }
 
 /** What the Messenger writes into each receiver's inbox (the sync store): a reference to the stored entry plus its content. */
@@ -23,8 +54,24 @@ export interface InboxMessage<T> {
   readonly senderId: string;
   /** When it was stored, in milliseconds since the epoch. */
   readonly sentAt: number;
-  /** The application's message. */
+  /** The application's message; null in an event row and in a recalled message's scrubbed copy. */
   readonly message: T;
+  /** Set in the copy of a recalled message, whose content was removed from the inbox too. */
+  readonly recalled?: RecallMark;
+  /** The message's revision in a recalled copy. */
+  readonly revision?: number;
+  /** Set in an event row (a change, see {@link SyncEvent}), which is not a message. */
+  readonly event?: StoredSyncEvent;
+}
+
+/**
+ * The result of {@link Messenger.sync}: new messages in `entries`, and changes (recalls, edits,
+ * deletes) in `events`, both in the order they were stored, under one cursor. An event never
+ * precedes what it changes, so applying `entries` and then `events` is always correct.
+ */
+export interface MessengerSyncResult<T> extends SyncResult<MessengerEntry<T>> {
+  /** Changes to messages delivered before (or in `entries`), oldest first. */
+  readonly events: SyncEvent<T>[];
 }
 
 /** A message as the Messenger returns it, from history or sync alike. */
@@ -42,8 +89,22 @@ export interface MessengerEntry<T> {
   readonly sentAt: number;
   /** The id given to `send`. */
   readonly messageId?: string;
-  /** The application's message. */
+  /**
+   * The application's message: the latest content after edits. **null for a recalled message**
+   * (check `recalled` first).
+   */
   readonly message: T;
+  /** Set for a recalled message (a tombstone that keeps its seq): who recalled it, and when. */
+  readonly recalled?: RecallMark;
+  /** When the message was last edited (absent when never edited). */
+  readonly editedAt?: number;
+  /** How many times the message was edited (absent when never edited). */
+  readonly editCount?: number;
+  /**
+   * The number of changes applied to this state of the message (absent: none). A device keeps,
+   * per message, the state with the highest revision it has seen (entries and events alike).
+   */
+  readonly revision?: number;
 }
 
 /**
@@ -159,6 +220,20 @@ export interface MessengerOptions<T> {
    * @default 16
    */
   concurrency?: number;
+  /**
+   * The message lifecycle (recall, edit, delete-for-me). It needs the message store's backend to
+   * have the keyed-record and the `mutations` capabilities; with the default (`{}`) it is off
+   * when they are missing (the lifecycle methods then reject with `NOT_SUPPORTED`), while an
+   * explicit object makes the constructor reject. `false` turns it off.
+   * @default {}
+   */
+  lifecycle?: LifecycleOptions | false;
+  /**
+   * Who may recall or edit a message. Default: only its sender; a recall only within
+   * `lifecycle.recallWindowMs` of `sentAt`. A custom rule replaces the default entirely (it gets
+   * `withinRecallWindow` to keep that part).
+   */
+  canModify?: CanModify<T>;
 }
 
 /** What {@link MessengerOptions.onDelivered} receives. */
@@ -224,6 +299,11 @@ export interface MessengerHistoryOptions {
   /** Exclusive upper bound (a seq of the conversation): pass the previous page's `next`. Default: the newest. */
   before?: Seq;
   /**
+   * The per-user view: leave out the messages this user deleted for themselves
+   * ({@link Messenger.deleteForMe}). Default: every message.
+   */
+  userId?: string;
+  /**
    * Most entries to return (a positive integer).
    * @default 50
    */
@@ -282,4 +362,91 @@ export interface RecoverResult {
 export interface RecoverOptions {
   /** Stops the pass between sends. */
   signal?: AbortSignal;
+}
+
+/** What {@link MessengerOptions.canModify} is asked about. */
+export interface ModifyRequest<T> {
+  /** The change asked for. */
+  readonly action: 'recall' | 'edit';
+  /** The user asking. */
+  readonly by: string;
+  /** The message as it is now (its latest content). */
+  readonly entry: MessengerEntry<T>;
+  /** The Messenger's clock now, in milliseconds since the epoch. */
+  readonly now: number;
+  /** Whether `now` is within `recallWindowMs` of the message's `sentAt`. */
+  readonly withinRecallWindow: boolean;
+}
+
+/**
+ * The permission rule for recall and edit: `true` allows the change; `false` or a string (the
+ * reason, quoted in the error) refuses it with a `FORBIDDEN` error.
+ */
+export type CanModify<T> = (request: ModifyRequest<T>) => boolean | string | Promise<boolean | string>;
+
+/** Options of the message lifecycle ({@link MessengerOptions.lifecycle}). */
+export interface LifecycleOptions {
+  /**
+   * The record table of change records (a per-message lock and revision, the request ids applied)
+   * and delete-for-me marks. Created by {@link Messenger.init} (or lazily by the first change).
+   * @default `${storeTable}_changes`
+   */
+  table?: string;
+  /**
+   * How long after `sentAt` the default permission rule lets the sender recall a message, in
+   * milliseconds.
+   * @default 120000 (2 minutes)
+   */
+  recallWindowMs?: number;
+}
+
+/** The input of {@link Messenger.recall}. */
+export interface RecallInput {
+  /** The conversation of the message. */
+  conversationId: string;
+  /** The message's seq in the conversation. */
+  seq: Seq;
+  /** Who recalls it (checked by `canModify`). */
+  by: string;
+  /** A client-generated id that makes a repeated request safe: the same id applies once. */
+  requestId: string;
+  /**
+   * Whose inboxes learn of it (write diffusion), as given to `send`. Default: the recipients the
+   * send journal recorded for the message (kept for `journal.ttlSeconds`).
+   */
+  recipients?: readonly string[];
+  /** Stops the change between requests. */
+  signal?: AbortSignal;
+}
+
+/** The input of {@link Messenger.edit}. */
+export interface EditInput<T> extends RecallInput {
+  /** The new content. */
+  message: T;
+}
+
+/** The input of {@link Messenger.deleteForMe}. */
+export interface DeleteForMeInput {
+  /** Whose view loses the message. */
+  userId: string;
+  /** The conversation of the message. */
+  conversationId: string;
+  /** The message's seq in the conversation. */
+  seq: Seq;
+  /** Stops the change between requests. */
+  signal?: AbortSignal;
+}
+
+/** The result of {@link Messenger.recall}, {@link Messenger.edit} and {@link Messenger.deleteForMe}. */
+export interface ChangeResult<T> {
+  /** The message in its state after the change (what history shows). */
+  readonly entry: MessengerEntry<T>;
+  /** The event this call delivered; absent for a duplicate request. */
+  readonly event?: SyncEvent<T>;
+  /** How the event travelled: to inboxes (`'write'`) or through the group's timeline (`'read'`). */
+  readonly mode: DiffusionMode;
+  /** Which inboxes hold the event (empty for read diffusion). Repeat the request to retry failures. */
+  readonly fanOut: FanOutResult;
+  /** True when this request id had already been applied: nothing was written. */
+  readonly duplicate: boolean;
 }
