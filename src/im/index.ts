@@ -24,3 +24,14 @@ export type {
   RecoverOptions,
   RecoverResult,
 } from './messenger-types.js';
+export type {
+  ConversationOptions,
+  ConversationItem,
+  ConversationKind,
+  ConversationsOptions,
+  ConversationPage,
+  MarkReadInput,
+  MarkReadResult,
+  ReadReceiptsInput,
+  ReadReceipts,
+} from './conversation-types.js';
