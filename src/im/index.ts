@@ -19,6 +19,7 @@ export type {
   SendInput,
   SendResult,
   MessengerSyncOptions,
+  MessengerSyncResult,
   MessengerHistoryOptions,
   JournalOptions,
   RecoverOptions,
@@ -35,3 +36,4 @@ export type {
   ReadReceiptsInput,
   ReadReceipts,
 } from './conversation-types.js';
+export type { SyncEvent, SyncEventBase, RecallEvent, EditEvent, DeleteEvent, StoredSyncEvent } from './sync-events.js';

@@ -7,9 +7,10 @@ import { checkOptionalPositiveInteger, checkSeq, checkOptionsObject, checkSignal
 import { CursorKind, groupDigest, type CursorState } from './cursor.js';
 import { fromInbox, fromStored } from './entries.js';
 import { after, collect, describe, readClock } from './internal.js';
-import type { InboxMessage, LargeGroup, MessengerEntry, MessengerOptions, MessengerSyncOptions, StoredMessage } from './messenger-types.js';
+import type { InboxMessage, LargeGroup, MessengerEntry, MessengerOptions, MessengerSyncOptions, MessengerSyncResult, StoredMessage } from './messenger-types.js';
 import type { StoreTimeline } from './store-timeline.js';
-import { DEFAULT_SYNC_LIMIT, isLimited, nextIssuedAt, syncInternals, type SyncResult, type SyncTimeline } from './sync-timeline.js';
+import { eventFromInbox, eventFromStore, isEventRow, type SyncEvent } from './sync-events.js';
+import { DEFAULT_SYNC_LIMIT, isLimited, nextIssuedAt, syncInternals, type SyncTimeline } from './sync-timeline.js';
 
 /** What the sync merge needs from the Messenger. */
 export interface SyncContext<T> {
@@ -20,16 +21,24 @@ export interface SyncContext<T> {
   readonly concurrency: number;
 }
 
+// One row of a source: a message, or an event (undefined for an event type this version does not
+// know, which still moves the position past it).
+interface Item<T> {
+  readonly sentAt: number;
+  readonly entry?: MessengerEntry<T>;
+  readonly event?: SyncEvent<T> | undefined;
+}
+
 interface Source<T> {
   readonly digest: string | undefined;
   readonly position: Seq | undefined;
-  readonly entries: MessengerEntry<T>[];
+  readonly entries: Item<T>[];
   readonly seqs: Seq[];
   taken: number;
 }
 
 /** See {@link Messenger.sync}. */
-export async function syncMerged<T>(ctx: SyncContext<T>, userId: string, options: MessengerSyncOptions | undefined): Promise<SyncResult<MessengerEntry<T>>> {
+export async function syncMerged<T>(ctx: SyncContext<T>, userId: string, options: MessengerSyncOptions | undefined): Promise<MessengerSyncResult<T>> {
   checkTimelineId(userId, 'userId');
   const opts = checkOptionsObject(options) as MessengerSyncOptions;
   const limit = checkOptionalPositiveInteger(opts.limit, 'options.limit') ?? DEFAULT_SYNC_LIMIT;
@@ -49,15 +58,19 @@ export async function syncMerged<T>(ctx: SyncContext<T>, userId: string, options
   // unhandled rejection (which terminates a Node process).
   const sources = await Promise.all([inboxSource, ...groupSources]);
 
+  // Messages and events share the limit and the merge order: one position per source covers both.
   const entries: MessengerEntry<T>[] = [];
-  while (entries.length < limit) {
+  const events: SyncEvent<T>[] = [];
+  for (let count = 0; count < limit; count++) {
     let pick: Source<T> | undefined;
     for (const source of sources) {
       const head = source.entries[source.taken];
       if (head !== undefined && (pick === undefined || head.sentAt < pick.entries[pick.taken]!.sentAt)) pick = source;
     }
     if (pick === undefined) break;
-    entries.push(pick.entries[pick.taken]!);
+    const item = pick.entries[pick.taken]!;
+    if (item.entry !== undefined) entries.push(item.entry);
+    else if (item.event !== undefined) events.push(item.event);
     pick.taken += 1;
   }
   const hasMore = sources.some((s) => s.taken < s.entries.length);
@@ -69,7 +82,7 @@ export async function syncMerged<T>(ctx: SyncContext<T>, userId: string, options
     inbox: position(sources[0]!),
     groups: new Map(sources.slice(1).map((s) => [s.digest!, position(s)])),
   });
-  return { entries, cursor, hasMore, limited };
+  return { entries, events, cursor, hasMore, limited };
 }
 
 export async function groupsOf<T>(ctx: SyncContext<T>, userId: string): Promise<{ conversationId: string; digest: string; from: Seq | undefined }[]> {
@@ -105,7 +118,11 @@ async function readInbox<T>(ctx: SyncContext<T>, userId: string, position: Seq |
   const from = after(position);
   const read =
     from === null ? [] : await collect(ctx.inbox.store.timeline(userId).scan({ limit: limit + 1, signal, ...(from === undefined ? {} : { from }) }));
-  return { digest: undefined, position, entries: read.map(fromInbox), seqs: read.map((e) => e.seq), taken: 0 };
+  const items = read.map((row): Item<T> => {
+    const m = row.message as Partial<InboxMessage<T>> | null;
+    return isEventRow(m) ? { sentAt: m!.sentAt ?? 0, event: eventFromInbox(row.message) } : { sentAt: m?.sentAt ?? 0, entry: fromInbox(row) };
+  });
+  return { digest: undefined, position, entries: items, seqs: read.map((e) => e.seq), taken: 0 };
 }
 
 async function readGroup<T>(
@@ -128,5 +145,11 @@ async function readGroup<T>(
   }
   const from = after(position);
   const read = from === null ? [] : await collect(timeline.scan({ limit: limit + 1, signal, ...(from === undefined ? {} : { from }) }));
-  return { digest: group.digest, position, entries: read.map((e) => fromStored(group.conversationId, e)), seqs: read.map((e) => e.seq), taken: 0 };
+  const items = read.map((e): Item<T> => {
+    const m = e.message as Partial<StoredMessage<T>> | null;
+    return isEventRow(m)
+      ? { sentAt: m!.sentAt ?? 0, event: eventFromStore(group.conversationId, e.message) }
+      : { sentAt: m?.sentAt ?? 0, entry: fromStored(group.conversationId, e) };
+  });
+  return { digest: group.digest, position, entries: items, seqs: read.map((e) => e.seq), taken: 0 };
 }

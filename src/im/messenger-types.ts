@@ -1,6 +1,8 @@
 import type { Seq } from '../core/types.js';
 import type { ConversationOptions } from './conversation-types.js';
 import type { FanOutResult } from './fan-out.js';
+import type { StoredSyncEvent, SyncEvent } from './sync-events.js';
+import type { SyncResult } from './sync-timeline.js';
 import type { StoreTimeline } from './store-timeline.js';
 import type { SyncTimeline } from './sync-timeline.js';
 
@@ -10,8 +12,13 @@ export interface StoredMessage<T> {
   readonly senderId: string;
   /** When it was stored, in milliseconds since the epoch (the Messenger's clock). */
   readonly sentAt: number;
-  /** The application's message. */
+  /** The application's message; null in an event entry. */
   readonly message: T;
+  /**
+   * Set in an event entry (a change appended to a large group's timeline for read diffusion), which
+   * is not a message: history skips it and members' syncs return it in `events`.
+   */
+  readonly event?: StoredSyncEvent;
 }
 
 /** What the Messenger writes into each receiver's inbox (the sync store): a reference to the stored entry plus its content. */
@@ -24,8 +31,20 @@ export interface InboxMessage<T> {
   readonly senderId: string;
   /** When it was stored, in milliseconds since the epoch. */
   readonly sentAt: number;
-  /** The application's message. */
+  /** The application's message; null in an event row. */
   readonly message: T;
+  /** Set in an event row (a change, see {@link SyncEvent}), which is not a message. */
+  readonly event?: StoredSyncEvent;
+}
+
+/**
+ * The result of {@link Messenger.sync}: new messages in `entries`, and changes (recalls, edits,
+ * deletes) in `events`, both in the order they were stored, under one cursor. An event never
+ * precedes what it changes, so applying `entries` and then `events` is always correct.
+ */
+export interface MessengerSyncResult<T> extends SyncResult<MessengerEntry<T>> {
+  /** Changes to messages delivered before (or in `entries`), oldest first. */
+  readonly events: SyncEvent<T>[];
 }
 
 /** A message as the Messenger returns it, from history or sync alike. */
@@ -233,6 +252,11 @@ export interface MessengerSyncOptions {
 export interface MessengerHistoryOptions {
   /** Exclusive upper bound (a seq of the conversation): pass the previous page's `next`. Default: the newest. */
   before?: Seq;
+  /**
+   * The per-user view: leave out the messages this user deleted for themselves
+   * ({@link Messenger.deleteForMe}). Default: every message.
+   */
+  userId?: string;
   /**
    * Most entries to return (a positive integer).
    * @default 50

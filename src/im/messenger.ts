@@ -1,7 +1,6 @@
 import { TimelineError, ValidationError } from '../core/errors.js';
 import { GuardedBackend } from '../core/guarded-backend.js';
 import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
-import { fromStored } from './entries.js';
 import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
 import { checkClock, checkDedupeWindow, checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
 import { groupsOf, syncMerged, type SyncContext } from './messenger-sync.js';
@@ -10,12 +9,15 @@ import { listConversations, type ConversationContext } from './conversations.js'
 import type { ConversationPage, ConversationsOptions, MarkReadInput, MarkReadResult, ReadReceipts, ReadReceiptsInput } from './conversation-types.js';
 import { markRead } from './read-positions.js';
 import { readReceipts } from './receipts.js';
+import { readHistory } from './messenger-history.js';
+
 import type {
   JournalOptions,
   MessengerEntry,
   MessengerHistoryOptions,
   MessengerOptions,
   MessengerSyncOptions,
+  MessengerSyncResult,
   RecoverOptions,
   RecoverResult,
   SendInput,
@@ -27,7 +29,7 @@ import { recoverPass } from './recovery.js';
 import { sendJournaled, sendPlain, type SendContext, type SendRequest } from './send-flow.js';
 import { SendJournal } from './send-journal.js';
 import { StoreTimeline, type HistoryPage } from './store-timeline.js';
-import { syncInternals, SyncTimeline, type SyncResult } from './sync-timeline.js';
+import { syncInternals, SyncTimeline } from './sync-timeline.js';
 
 /** Default of {@link MessengerOptions.largeGroupThreshold}. */
 export const DEFAULT_LARGE_GROUP_THRESHOLD = 500;
@@ -314,7 +316,7 @@ export class Messenger<T> {
    * @throws {InvalidCursorError} for a cursor that is malformed, tampered with, or was issued for
    *   another user, tables or secret.
    */
-  async sync(userId: string, options?: MessengerSyncOptions): Promise<SyncResult<MessengerEntry<T>>> {
+  async sync(userId: string, options?: MessengerSyncOptions): Promise<MessengerSyncResult<T>> {
     this.#checkOpen('sync');
     return syncMerged(this.#sync, userId, options);
   }
@@ -331,9 +333,7 @@ export class Messenger<T> {
    */
   async history(conversationId: string, options?: MessengerHistoryOptions): Promise<HistoryPage<MessengerEntry<T>>> {
     this.#checkOpen('history');
-    checkTimelineId(conversationId, 'conversationId');
-    const page = await this.#store.page(conversationId, options);
-    return { entries: page.entries.map((e) => fromStored(conversationId, e)), next: page.next, hasMore: page.hasMore };
+    return readHistory({ store: this.#store }, conversationId, options);
   }
 
   // --- Conversations (issue 16): the list, read positions and receipts ---------------------------
