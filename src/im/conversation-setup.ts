@@ -8,7 +8,8 @@ import { ConversationRecords } from './conversation-records.js';
 import type { ConversationOptions } from './conversation-types.js';
 import { DEFAULT_MAX_ROWS, DEFAULT_UNREAD_CAP, type ConversationContext } from './conversations.js';
 import { describe } from './internal.js';
-import type { DeliveredEvent, StoredMessage } from './messenger-types.js';
+import type { DeliveredEvent, InboxMessage, StoredMessage } from './messenger-types.js';
+import type { SyncTimeline } from './sync-timeline.js';
 import type { StoreTimeline } from './store-timeline.js';
 import type { Seq } from '../core/types.js';
 
@@ -22,6 +23,9 @@ export interface ConversationSetup<T> {
   readonly records: RecordBackend | undefined;
   readonly backendName: string;
   readonly store: StoreTimeline<StoredMessage<T>>;
+  readonly inbox: SyncTimeline<InboxMessage<T>>;
+  readonly now: () => number;
+  readonly dedupeWindow: number;
   readonly largeGroups: (userId: string) => Promise<{ conversationId: string; from: Seq | undefined }[]>;
   readonly threshold: number;
   readonly concurrency: number;
@@ -61,6 +65,9 @@ export function createConversations<T>(setup: ConversationSetup<T>): Conversatio
   return {
     records,
     store: setup.store,
+    inbox: setup.inbox,
+    now: setup.now,
+    dedupeWindow: setup.dedupeWindow,
     largeGroups: setup.largeGroups,
     unreadCap: cap,
     maxRows,

@@ -98,6 +98,12 @@ export interface MarkReadResult {
   readonly seq: Seq;
   /** False when the stored position was already at `seq` or beyond (another device read further): nothing changed. */
   readonly advanced: boolean;
+  /**
+   * True when a `read` sync event was written to the user's inbox, so that the user's other devices
+   * clear their badge on their next sync. False when nothing advanced, or that write failed (their
+   * `conversations()` still shows the right count).
+   */
+  readonly notified: boolean;
 }
 
 /** The input of {@link Messenger.readReceipts}. */

@@ -11,8 +11,11 @@ import { checkOptionsObject, checkSignal, checkTimelineId } from '../core/valida
 import type { ConversationRecords, ConversationKind } from './conversation-records.js';
 import type { ConversationItem, ConversationPage, ConversationsOptions } from './conversation-types.js';
 import { fromStored } from './entries.js';
-import { collect, describe } from './internal.js';
-import type { DiffusionMode, StoredMessage } from './messenger-types.js';
+import { describe } from './internal.js';
+import { isEventRow } from './sync-events.js';
+import type { Timeline } from '../core/timeline.js';
+import type { DiffusionMode, InboxMessage, StoredMessage } from './messenger-types.js';
+import type { SyncTimeline } from './sync-timeline.js';
 import type { StoreTimeline } from './store-timeline.js';
 
 /** Default of {@link ConversationOptions.unreadCap}. */
@@ -21,11 +24,17 @@ export const DEFAULT_UNREAD_CAP = 99;
 export const DEFAULT_MAX_ROWS = 20_000;
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
+/** Most entries (messages and event entries) one tail read goes through. */
+const MAX_TAIL_ROWS = 5000;
 
 /** What the conversation flows need from the Messenger. */
 export interface ConversationContext<T> {
   readonly records: ConversationRecords;
   readonly store: StoreTimeline<StoredMessage<T>>;
+  /** The sync store: `markRead` sends a read event to the user's own inbox. */
+  readonly inbox: SyncTimeline<InboxMessage<T>>;
+  readonly now: () => number;
+  readonly dedupeWindow: number;
   /** The user's large groups, validated (the Messenger's `largeGroupsOf`). */
   readonly largeGroups: (userId: string) => Promise<{ conversationId: string; from: Seq | undefined }[]>;
   readonly unreadCap: number;
@@ -131,20 +140,32 @@ export async function readTail<T>(
   // Known to be read up to the listed message: only its newest entry is needed, unless a newer one
   // slipped past the list row (a failed row write), which the read shows.
   if (listedSeq !== undefined && readSeq !== undefined && listedSeq <= readSeq) {
-    const last = await timeline.latest({ signal });
+    const last = await latestMessage(timeline, signal);
     if (last === undefined || last.seq <= readSeq) return { last, unread: 0, capped: false };
   }
-  const newest = await collect(
-    timeline.scan({ direction: 'backward', limit: ctx.unreadCap + 1, signal, ...(readSeq === undefined ? {} : { to: readSeq }) }),
-  );
+  // Event entries (changes appended for read diffusion) are not messages: skipped, and not counted
+  // towards the cap. Bounded: at most MAX_TAIL_ROWS rows are read.
+  const newest: TimelineEntry<StoredMessage<T>>[] = [];
   let unread = 0;
-  for (const entry of newest) {
-    if (entry.message.senderId === userId) break; // sending implies having read what came before
-    unread++;
+  let ownSeen = false;
+  for await (const entry of timeline.scan({ direction: 'backward', limit: MAX_TAIL_ROWS, pageSize: ctx.unreadCap + 1, signal, ...(readSeq === undefined ? {} : { to: readSeq }) })) {
+    if (isEventRow(entry.message)) continue;
+    newest.push(entry);
+    if (entry.message.senderId === userId) ownSeen = true; // sending implies having read what came before
+    if (ownSeen) break;
+    if (++unread > ctx.unreadCap) break;
   }
   const capped = unread > ctx.unreadCap;
-  const last = newest[0] ?? (readSeq === undefined ? undefined : await timeline.latest({ signal }));
+  const last = newest[0] ?? (readSeq === undefined ? undefined : await latestMessage(timeline, signal));
   return { last, unread: capped ? ctx.unreadCap : unread, capped };
+}
+
+// The newest entry that is a message (event entries skipped), within MAX_TAIL_ROWS.
+async function latestMessage<T>(timeline: Timeline<StoredMessage<T>>, signal: AbortSignal | undefined): Promise<TimelineEntry<StoredMessage<T>> | undefined> {
+  for await (const entry of timeline.scan({ direction: 'backward', limit: MAX_TAIL_ROWS, pageSize: 10, signal })) {
+    if (!isEventRow(entry.message)) return entry;
+  }
+  return undefined;
 }
 
 function floorOf(readSeq: Seq | undefined, floor: Seq | undefined): Seq | undefined {

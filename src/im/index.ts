@@ -36,4 +36,4 @@ export type {
   ReadReceiptsInput,
   ReadReceipts,
 } from './conversation-types.js';
-export type { SyncEvent, SyncEventBase, RecallEvent, EditEvent, DeleteEvent, StoredSyncEvent } from './sync-events.js';
+export type { SyncEvent, SyncEventBase, RecallEvent, EditEvent, DeleteEvent, ReadEvent, StoredSyncEvent } from './sync-events.js';

@@ -1,8 +1,14 @@
 // Messenger.markRead: move a user's read position in a conversation forward.
+import { randomBytes } from 'node:crypto';
+import createDebug from 'debug';
 import { ValidationError } from '../core/errors.js';
 import { checkOptionsObject, checkSeq, checkSignal, checkTimelineId } from '../core/validate.js';
 import type { ConversationContext } from './conversations.js';
 import type { MarkReadInput, MarkReadResult } from './conversation-types.js';
+import { readClock } from './internal.js';
+import { deliverEvent, type ReadEvent } from './sync-events.js';
+
+const log = createDebug('tablestore-timeline:conversations');
 
 /**
  * Checks membership and the conversation's newest seq (two reads, in parallel), then writes the
@@ -19,7 +25,7 @@ export async function markRead<T>(ctx: ConversationContext<T>, input: MarkReadIn
   await ctx.ready();
   const [listed, newest] = await Promise.all([ctx.records.activity(userId, conversationId, signal), ctx.store.store.timeline(conversationId).latest({ signal })]);
   if (newest === undefined) {
-    throw new ValidationError('input.conversationId', `conversation ${JSON.stringify(conversationId)} has no messages: there is nothing to mark read (is the id right?)`, {
+    throw new ValidationError('input.conversationId', `\`input.conversationId\`: conversation ${JSON.stringify(conversationId)} has no messages, so there is nothing to mark read; is the id right?`, {
       timelineId: conversationId,
     });
   }
@@ -28,7 +34,7 @@ export async function markRead<T>(ctx: ConversationContext<T>, input: MarkReadIn
     if (!groups.some((g) => g.conversationId === conversationId)) {
       throw new ValidationError(
         'input.userId',
-        `user ${JSON.stringify(userId)} is not a member of conversation ${JSON.stringify(conversationId)}: no message of it reached the user, and it is not among the user's large groups (largeGroupsOf)`,
+        `\`input.userId\`: user ${JSON.stringify(userId)} is not a member of conversation ${JSON.stringify(conversationId)}: no message of it reached the user, and it is not among the user's large groups (largeGroupsOf)`,
         { timelineId: conversationId },
       );
     }
@@ -37,5 +43,11 @@ export async function markRead<T>(ctx: ConversationContext<T>, input: MarkReadIn
   // clamped, so that it cannot hide every future message from the unread count.
   const seq = asked > newest.seq ? newest.seq : asked;
   const advanced = await ctx.records.markRead(userId, conversationId, seq, listed !== undefined, signal);
-  return { seq, advanced };
+  if (!advanced) return { seq, advanced, notified: false };
+  // The user's other devices learn it on their next sync (one inbox row, one request); devices that
+  // miss it (a failed write, an expired inbox) still see the right counts in conversations().
+  const event: ReadEvent = { type: 'read', eventId: `read:${randomBytes(12).toString('base64url')}`, conversationId, by: userId, at: readClock(ctx.now), seq };
+  const delivered = await deliverEvent(ctx.inbox, [userId], event, { concurrency: 1, dedupeWindow: ctx.dedupeWindow, retry: false, ...(signal === undefined ? {} : { signal }) });
+  if (delivered.failed.length > 0) log('read event of %s in %s: %O', userId, conversationId, delivered.failed[0]!.error);
+  return { seq, advanced, notified: delivered.failed.length === 0 };
 }
