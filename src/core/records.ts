@@ -54,7 +54,17 @@ export interface RecordLimits {
  * versions that start with a fixed-width position, a stale writer can never move a record back,
  * in one request and without reading it first). Undefined: unconditional.
  */
-export type RecordExpectation = 'absent' | 'present' | { readonly version: string } | { readonly versionBelow: string };
+export type RecordExpectation =
+  | 'absent'
+  | 'present'
+  | {
+      /** The live record's version must be exactly this one. */
+      readonly version: string;
+    }
+  | {
+      /** There must be no live record, or its version must sort strictly before this one (UTF-8 bytes). */
+      readonly versionBelow: string;
+    };
 
 /** One write of {@link RecordBackend.writeRecords}. */
 export type RecordWrite = RecordPut | RecordDelete;
@@ -96,7 +106,25 @@ export interface RecordDelete {
  * (`conflict`, never retryable: read the record and decide); or failed (`error.retryable` says
  * whether re-sending may succeed; a `WriteUncertainError` means it may have been applied).
  */
-export type RecordWriteResult = { readonly ok: true } | { readonly ok: false; readonly conflict: true } | { readonly ok: false; readonly conflict: false; readonly error: TimelineError };
+export type RecordWriteResult =
+  | {
+      /** Applied. */
+      readonly ok: true;
+    }
+  | {
+      /** Not applied. */
+      readonly ok: false;
+      /** Its expectation did not hold. */
+      readonly conflict: true;
+    }
+  | {
+      /** Not applied, or not known to be. */
+      readonly ok: false;
+      /** It failed for another reason than its expectation. */
+      readonly conflict: false;
+      /** Why; `retryable` says whether re-sending may succeed. */
+      readonly error: TimelineError;
+    };
 
 /** A stored record. */
 export interface StoredRecord {
