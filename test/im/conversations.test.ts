@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidCursorError, Messenger, TimelineError, type ConversationItem, type ReadEvent } from '../../src/index.js';
+import { InvalidCursorError, MemoryBackend, Messenger, TimelineError, type ConversationItem, type ReadEvent, type TimelineBackend } from '../../src/index.js';
 import { backendFactories, type TestBackend } from './backends.js';
 import { expectInvalid, messenger, type Chat } from './fixtures.js';
 
@@ -167,6 +167,13 @@ describe.each(backendFactories)('conversations on $name', (factory) => {
     const foreign = Buffer.from(JSON.stringify([1, 'x', 0, 'dm:bad'])).toString('base64url');
     await expect(m.conversations(ME, { cursor: foreign })).rejects.toThrow(/another user/);
     await expect(m.readReceipts({ conversationId: BIG, seq: 1n, members: [...BIG_MEMBERS] })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    expect(() => messenger(t, { conversations: 'yes' as never })).toThrow(/options.conversations/);
+    expect(() => messenger(t, { conversations: { unreadCap: 0 } })).toThrow(/options.conversations.unreadCap/);
+    expect(() => messenger(t, { conversations: { table: '1bad' } })).toThrow(/options.conversations.table/);
+    expect(() => messenger(t, { conversations: { maxRows: -1 } })).toThrow(/options.conversations.maxRows/);
+    const inner = new MemoryBackend();
+    const bare: TimelineBackend = { capabilities: inner.capabilities, ensureTable: inner.ensureTable.bind(inner), append: inner.append.bind(inner), get: inner.get.bind(inner), scan: inner.scan.bind(inner), close: inner.close.bind(inner) };
+    expect(() => messenger(t, { journal: false, conversations: {} }, bare)).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED', message: expect.stringContaining('keyed-record capability') }));
     const off = messenger(t).messenger;
     await expect(off.conversations(ME)).rejects.toSatisfy((e: unknown) => e instanceof TimelineError && e.code === 'NOT_SUPPORTED' && e.message.includes('conversations: {}'));
   });
