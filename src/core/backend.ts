@@ -1,4 +1,5 @@
 import type { TimelineError } from './errors.js';
+import type { EntryMutations } from './mutations.js';
 import type { RecordBackend } from './records.js';
 import type { ScanDirection, Seq } from './types.js';
 
@@ -190,6 +191,11 @@ export interface TimelineBackend {
    * state beside the timelines live there. Undefined when the backend has none.
    */
   readonly records?: RecordBackend;
+  /**
+   * In-place update and delete of existing entries (an optional capability, see
+   * {@link EntryMutations}). Undefined when the backend has none.
+   */
+  readonly mutations?: EntryMutations;
 }
 
 

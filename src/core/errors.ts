@@ -25,6 +25,12 @@
  * - `MISSING_DEPENDENCY`: an optional peer dependency (e.g. `tablestore`) is not installed.
  * - `SEND_IN_PROGRESS`: another caller is sending the same message right now (the send journal);
  *   retryable: a later re-send gets its result.
+ * - `NOT_FOUND`: the entry (or message) an update, edit or recall names does not exist; nothing
+ *   was written.
+ * - `FORBIDDEN`: a permission rule refused the change (e.g. a recall by someone other than the
+ *   sender, or after the recall window); nothing was written.
+ * - `CHANGE_IN_PROGRESS`: another caller is changing the same message right now (recall, edit);
+ *   retryable.
  */
 export type TimelineErrorCode =
   | 'INVALID_ARGUMENT'
@@ -39,7 +45,10 @@ export type TimelineErrorCode =
   | 'INVALID_CURSOR'
   | 'NOT_SUPPORTED'
   | 'MISSING_DEPENDENCY'
-  | 'SEND_IN_PROGRESS';
+  | 'SEND_IN_PROGRESS'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'CHANGE_IN_PROGRESS';
 
 /** Context attached to every {@link TimelineError}. */
 export interface TimelineErrorOptions {

@@ -14,6 +14,7 @@ import { resolveCapabilities, type ResolvedCapabilities } from './capabilities.j
 import { describeError } from './describe.js';
 import { AbortedError, BackendError, ClosedError, TimelineError, WriteUncertainError } from './errors.js';
 import { guardRecords } from './guarded-records.js';
+import type { EntryMutations, MutationCallOptions } from './mutations.js';
 import type { RecordBackend } from './records.js';
 
 /**
@@ -49,6 +50,7 @@ export class GuardedBackend implements TimelineBackend {
   readonly #inner: TimelineBackend;
   #closing: Promise<void> | undefined;
   #records: RecordBackend | undefined;
+  #mutations: EntryMutations | undefined;
 
   /** Wraps `inner`; pass a backend object that implements the five methods of `TimelineBackend`. */
   constructor(inner: TimelineBackend) {
@@ -74,6 +76,22 @@ export class GuardedBackend implements TimelineBackend {
     if (inner === undefined) return undefined;
     this.#records ??= guardRecords(inner, (operation, table, signal, run) => this.#call(operation, table, undefined, signal, run));
     return this.#records;
+  }
+
+  /**
+   * The inner backend's in-place update and delete under the same rules (closed, aborted, errors),
+   * or undefined when it has none.
+   */
+  get mutations(): EntryMutations | undefined {
+    const inner = this.#inner.mutations;
+    if (inner === undefined) return undefined;
+    this.#mutations ??= {
+      update: (table: string, timelineId: string, seq: bigint, payload: Uint8Array, options?: MutationCallOptions) =>
+        this.#call('update', table, timelineId, options?.signal, () => inner.update(table, timelineId, seq, payload, options)),
+      delete: (table: string, timelineId: string, seq: bigint, options?: MutationCallOptions) =>
+        this.#call('delete', table, timelineId, options?.signal, () => inner.delete(table, timelineId, seq, options)),
+    };
+    return this.#mutations;
   }
 
   /** True after {@link GuardedBackend.close}. */

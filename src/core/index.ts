@@ -29,6 +29,8 @@ export type {
   RecordScanPage,
 } from './records.js';
 
+export type { EntryMutations, MutationCallOptions } from './mutations.js';
+
 export { estimateRowBytes, splitIntoChunks, batchBounds } from './batches.js';
 export type { BatchLimits } from './batches.js';
 export { utf8Length, isWellFormed } from './utf8.js';
@@ -57,4 +59,5 @@ export { TimelineStore } from './timeline-store.js';
 export type { TimelineStoreOptions, BatchItem, AppendBatchOptions } from './timeline-store.js';
 export { Timeline } from './timeline.js';
 export type { AppendManyOptions } from './timeline.js';
+export type { MutationOptions } from './timeline-mutations.js';
 export { MAX_SEQ, MAX_TIMELINE_ID_BYTES, MAX_MESSAGE_ID_BYTES, MIN_TTL_SECONDS, MAX_TTL_SECONDS } from './validate.js';

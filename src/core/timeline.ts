@@ -4,6 +4,7 @@ import type { ResolvedCapabilities } from './capabilities.js';
 import { describeValue } from './describe.js';
 import { AbortedError, PartialWriteError, TimelineError, ValidationError, type RowOutcome } from './errors.js';
 import type { StoreContext } from './store-context.js';
+import { deleteEntry, updateEntry, type MutationOptions } from './timeline-mutations.js';
 import { utf8Length } from './utf8.js';
 import type { AppendOptions, ScanOptions, Seq, TimelineEntry } from './types.js';
 import {
@@ -196,6 +197,38 @@ export class Timeline<T> {
     const pageSize = checkOptionalPositiveInteger(opts.pageSize, 'options.pageSize');
     const signal = checkSignal(opts.signal);
     return this.#iterate({ from, to, direction, limit, pageSize, signal });
+  }
+
+  /**
+   * Replace the message of the existing entry at `seq`, in place: its seq and message id stay.
+   * Never creates an entry. Idempotent. Needs the backend's `mutations` capability.
+   *
+   * The entry's expiry on a table with a TTL: the memory backend keeps the original one;
+   * TableStore restarts it from the update (the row is rewritten). On TableStore this costs two
+   * requests: a GetRow (for the message id the row keeps) and an UpdateRow with EXPECT_EXIST.
+   *
+   * @example
+   * ```ts
+   * await timeline.update(entry.seq, { text: 'fixed typo' });
+   * ```
+   * @throws {TimelineError} `NOT_FOUND` when there is no entry at `seq` (nothing is written);
+   *   `NOT_SUPPORTED` when the backend has no `mutations` capability.
+   * @throws {ValidationError} for an invalid `seq` or a message the codec or the backend's size
+   *   limit rejects; nothing is written.
+   */
+  async update(seq: Seq, message: T, options?: MutationOptions): Promise<void> {
+    return updateEntry(this.#store, this.id, seq, message, options);
+  }
+
+  /**
+   * Delete the entry at `seq`. Idempotent: deleting an absent entry succeeds. Later appends never
+   * reuse the seq. Needs the backend's `mutations` capability.
+   *
+   * @throws {TimelineError} `NOT_SUPPORTED` when the backend has no `mutations` capability.
+   * @throws {ValidationError} for an invalid `seq`.
+   */
+  async delete(seq: Seq, options?: MutationOptions): Promise<void> {
+    return deleteEntry(this.#store, this.id, seq, options);
   }
 
   /** The newest entry, or undefined when the timeline is empty. */

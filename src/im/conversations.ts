@@ -153,6 +153,9 @@ export async function readTail<T>(
     newest.push(entry);
     if (entry.message.senderId === userId) ownSeen = true; // sending implies having read what came before
     if (ownSeen) break;
+    // A recalled message stays in place as a tombstone (it may be the last message) but is not
+    // unread: there is nothing left to read.
+    if (entry.message.recalled !== undefined) continue;
     if (++unread > ctx.unreadCap) break;
   }
   const capped = unread > ctx.unreadCap;

@@ -12,9 +12,18 @@ export function fromStored<T>(conversationId: string, entry: TimelineEntry<Store
       timelineId: conversationId,
     });
   }
-  return entry.messageId === undefined
-    ? { conversationId, seq: entry.seq, senderId: stored.senderId, sentAt: stored.sentAt, message: stored.message }
-    : { conversationId, seq: entry.seq, senderId: stored.senderId, sentAt: stored.sentAt, messageId: entry.messageId, message: stored.message };
+  const base: MessengerEntry<T> =
+    entry.messageId === undefined
+      ? { conversationId, seq: entry.seq, senderId: stored.senderId, sentAt: stored.sentAt, message: stored.message }
+      : { conversationId, seq: entry.seq, senderId: stored.senderId, sentAt: stored.sentAt, messageId: entry.messageId, message: stored.message };
+  // Only a changed message carries the lifecycle fields, so that unchanged entries keep their shape.
+  if (stored.revision === undefined) return base;
+  return {
+    ...base,
+    ...(stored.recalled === undefined ? {} : { recalled: { by: stored.recalled.by, at: stored.recalled.at } }),
+    ...(stored.edited === undefined ? {} : { editedAt: stored.edited.at, editCount: stored.edited.count }),
+    revision: stored.revision,
+  };
 }
 
 /** An inbox entry as a {@link MessengerEntry}; a CODEC error when it was not written by `send`. */

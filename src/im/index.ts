@@ -7,7 +7,7 @@ export type { SyncTimelineOptions, SyncOptions, SyncResult } from './sync-timeli
 export type { CursorSecret } from './cursor.js';
 export { fanOut, retryFanOut } from './fan-out.js';
 export type { FanOutOptions, RetryFanOutOptions, FanOutDelivery, FanOutFailure, FanOutResult } from './fan-out.js';
-export { Messenger } from './messenger.js';
+export { Messenger, DEFAULT_RECALL_WINDOW_MS } from './messenger.js';
 export type {
   MessengerOptions,
   StoredMessage,
@@ -20,6 +20,13 @@ export type {
   SendResult,
   MessengerSyncOptions,
   MessengerSyncResult,
+  ModifyRequest,
+  CanModify,
+  LifecycleOptions,
+  RecallInput,
+  EditInput,
+  DeleteForMeInput,
+  ChangeResult,
   MessengerHistoryOptions,
   JournalOptions,
   RecoverOptions,

@@ -12,8 +12,14 @@ export interface StoredMessage<T> {
   readonly senderId: string;
   /** When it was stored, in milliseconds since the epoch (the Messenger's clock). */
   readonly sentAt: number;
-  /** The application's message; null in an event entry. */
+  /** The application's message; null in an event entry and in a recalled message. */
   readonly message: T;
+  /** Set when the message was recalled: by whom and when. Its content is gone (`message` is null). */
+  readonly recalled?: { readonly by: string; readonly at: number };
+  /** Set when the message was edited: by whom, when (the latest edit) and how many times. */
+  readonly edited?: { readonly by: string; readonly at: number; readonly count: number };
+  /** The number of changes (edits, a recall) applied to the message; absent for none. */
+  readonly revision?: number;
   /**
    * Set in an event entry (a change appended to a large group's timeline for read diffusion), which
    * is not a message: history skips it and members' syncs return it in `events`.
@@ -62,8 +68,22 @@ export interface MessengerEntry<T> {
   readonly sentAt: number;
   /** The id given to `send`. */
   readonly messageId?: string;
-  /** The application's message. */
+  /**
+   * The application's message: the latest content after edits. **null for a recalled message**
+   * (check `recalled` first).
+   */
   readonly message: T;
+  /** Set for a recalled message (a tombstone that keeps its seq): who recalled it, and when. */
+  readonly recalled?: { readonly by: string; readonly at: number };
+  /** When the message was last edited (absent when never edited). */
+  readonly editedAt?: number;
+  /** How many times the message was edited (absent when never edited). */
+  readonly editCount?: number;
+  /**
+   * The number of changes applied to this state of the message (absent: none). A device keeps,
+   * per message, the state with the highest revision it has seen (entries and events alike).
+   */
+  readonly revision?: number;
 }
 
 /**
@@ -188,6 +208,20 @@ export interface MessengerOptions<T> {
    * @default 16
    */
   concurrency?: number;
+  /**
+   * The message lifecycle (recall, edit, delete-for-me). It needs the message store's backend to
+   * have the keyed-record and the `mutations` capabilities; with the default (`{}`) it is off
+   * when they are missing (the lifecycle methods then reject with `NOT_SUPPORTED`), while an
+   * explicit object makes the constructor reject. `false` turns it off.
+   * @default {}
+   */
+  lifecycle?: LifecycleOptions | false;
+  /**
+   * Who may recall or edit a message. Default: only its sender; a recall only within
+   * `lifecycle.recallWindowMs` of `sentAt`. A custom rule replaces the default entirely (it gets
+   * `withinRecallWindow` to keep that part).
+   */
+  canModify?: CanModify<T>;
 }
 
 /** What {@link MessengerOptions.onDelivered} receives. */
@@ -316,4 +350,91 @@ export interface RecoverResult {
 export interface RecoverOptions {
   /** Stops the pass between sends. */
   signal?: AbortSignal;
+}
+
+/** What {@link MessengerOptions.canModify} is asked about. */
+export interface ModifyRequest<T> {
+  /** The change asked for. */
+  readonly action: 'recall' | 'edit';
+  /** The user asking. */
+  readonly by: string;
+  /** The message as it is now (its latest content). */
+  readonly entry: MessengerEntry<T>;
+  /** The Messenger's clock now, in milliseconds since the epoch. */
+  readonly now: number;
+  /** Whether `now` is within `recallWindowMs` of the message's `sentAt`. */
+  readonly withinRecallWindow: boolean;
+}
+
+/**
+ * The permission rule for recall and edit: `true` allows the change; `false` or a string (the
+ * reason, quoted in the error) refuses it with a `FORBIDDEN` error.
+ */
+export type CanModify<T> = (request: ModifyRequest<T>) => boolean | string | Promise<boolean | string>;
+
+/** Options of the message lifecycle ({@link MessengerOptions.lifecycle}). */
+export interface LifecycleOptions {
+  /**
+   * The record table of change records (a per-message lock and revision, the request ids applied)
+   * and delete-for-me marks. Created by {@link Messenger.init} (or lazily by the first change).
+   * @default `${storeTable}_changes`
+   */
+  table?: string;
+  /**
+   * How long after `sentAt` the default permission rule lets the sender recall a message, in
+   * milliseconds.
+   * @default 120000 (2 minutes)
+   */
+  recallWindowMs?: number;
+}
+
+/** The input of {@link Messenger.recall}. */
+export interface RecallInput {
+  /** The conversation of the message. */
+  conversationId: string;
+  /** The message's seq in the conversation. */
+  seq: Seq;
+  /** Who recalls it (checked by `canModify`). */
+  by: string;
+  /** A client-generated id that makes a repeated request safe: the same id applies once. */
+  requestId: string;
+  /**
+   * Whose inboxes learn of it (write diffusion), as given to `send`. Default: the recipients the
+   * send journal recorded for the message (kept for `journal.ttlSeconds`).
+   */
+  recipients?: readonly string[];
+  /** Stops the change between requests. */
+  signal?: AbortSignal;
+}
+
+/** The input of {@link Messenger.edit}. */
+export interface EditInput<T> extends RecallInput {
+  /** The new content. */
+  message: T;
+}
+
+/** The input of {@link Messenger.deleteForMe}. */
+export interface DeleteForMeInput {
+  /** Whose view loses the message. */
+  userId: string;
+  /** The conversation of the message. */
+  conversationId: string;
+  /** The message's seq in the conversation. */
+  seq: Seq;
+  /** Stops the change between requests. */
+  signal?: AbortSignal;
+}
+
+/** The result of {@link Messenger.recall}, {@link Messenger.edit} and {@link Messenger.deleteForMe}. */
+export interface ChangeResult<T> {
+  /** The message in its state after the change (what history shows). */
+  readonly entry: MessengerEntry<T>;
+  /** The event this call delivered; absent for a duplicate request. */
+  readonly event?: SyncEvent<T>;
+  /** How the event travelled: to inboxes (`'write'`) or through the group's timeline (`'read'`). */
+  readonly mode: DiffusionMode;
+  /** Which inboxes hold the event (empty for read diffusion). Repeat the request to retry failures. */
+  readonly fanOut: FanOutResult;
+  /** True when this request id had already been applied: nothing was written. */
+  readonly duplicate: boolean;
 }

@@ -1,6 +1,6 @@
 import { TimelineError, ValidationError } from '../core/errors.js';
 import { GuardedBackend } from '../core/guarded-backend.js';
-import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
+import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSeq, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
 import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
 import { checkClock, checkDedupeWindow, checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
 import { groupsOf, syncMerged, type SyncContext } from './messenger-sync.js';
@@ -9,9 +9,17 @@ import { listConversations, type ConversationContext } from './conversations.js'
 import type { ConversationPage, ConversationsOptions, MarkReadInput, MarkReadResult, ReadReceipts, ReadReceiptsInput } from './conversation-types.js';
 import { markRead } from './read-positions.js';
 import { readReceipts } from './receipts.js';
+import { applyChange, defaultCanModify, deleteForUser, type ChangeContext, type ChangeRequest } from './change-flow.js';
+import { ChangeRecords } from './change-state.js';
 import { readHistory } from './messenger-history.js';
 
 import type {
+  CanModify,
+  ChangeResult,
+  DeleteForMeInput,
+  EditInput,
+  LifecycleOptions,
+  RecallInput,
   JournalOptions,
   MessengerEntry,
   MessengerHistoryOptions,
@@ -37,6 +45,8 @@ const DEFAULT_RECENT_SENDS = 1000;
 const DEFAULT_JOURNAL_TTL_SECONDS = 7 * 86400;
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_CLAIM_WAIT_MS = 10_000;
+/** Default of {@link LifecycleOptions.recallWindowMs}: 2 minutes. */
+export const DEFAULT_RECALL_WINDOW_MS = 120_000;
 // TableStore's table-name rule, which the derived journal table name must also meet.
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 
@@ -80,6 +90,10 @@ export class Messenger<T> {
   readonly #recent = new Map<string, CachedSend<T>>();
   readonly #inFlight = new Map<string, Promise<SendResult<T>>>();
   #journalReady: Promise<void> | undefined;
+  readonly #change: ChangeContext<T> | undefined;
+  // Why the lifecycle is off (for the NOT_SUPPORTED error of its methods).
+  readonly #lifecycleOff: string | undefined;
+  #changesReady: Promise<void> | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -167,6 +181,20 @@ export class Messenger<T> {
     this.#sync = { store: opts.store, inbox: opts.sync, largeGroupsOf: largeGroupsOf ?? (() => []), now, concurrency };
     const deliverToSender = checkOptionalBoolean(opts.deliverToSender, 'options.deliverToSender') ?? true;
     this.#deliverToSender = deliverToSender;
+    const lifecycle = buildLifecycle(opts, {
+      inbox: opts.sync,
+      journal: sendJournal,
+      now,
+      threshold,
+      deliverToSender,
+      concurrency,
+      dedupeWindow: this.#send.dedupeWindow,
+      leaseMs: journal?.leaseMs ?? DEFAULT_LEASE_MS,
+      claimWaitMs: journal?.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS,
+      ready: () => this.#readyChanges(),
+    });
+    this.#change = lifecycle.context;
+    this.#lifecycleOff = lifecycle.off;
     const recoverEvery = checkOptionalPositiveInteger(opts.recoverEvery, 'options.recoverEvery');
     if (recoverEvery !== undefined) {
       if (sendJournal === undefined) throw new ValidationError('options.recoverEvery', '`options.recoverEvery` needs the send journal; remove `journal: false`');
@@ -184,7 +212,7 @@ export class Messenger<T> {
    * @throws {TableIncompatibleError} when an existing table has another layout or TTL.
    */
   async init(): Promise<void> {
-    await Promise.all([this.#store.store.init(), this.#inbox.store.init(), this.#ready(), this.#conv?.ready()]);
+    await Promise.all([this.#store.store.init(), this.#inbox.store.init(), this.#ready(), this.#change === undefined ? undefined : this.#readyChanges(), this.#conv?.ready()]);
   }
 
   /**
@@ -336,7 +364,116 @@ export class Messenger<T> {
    */
   async history(conversationId: string, options?: MessengerHistoryOptions): Promise<HistoryPage<MessengerEntry<T>>> {
     this.#checkOpen('history');
-    return readHistory({ store: this.#store }, conversationId, options);
+    const changes = this.#change?.changes;
+    if (options?.userId !== undefined && changes !== undefined) await this.#readyChanges();
+    return readHistory(
+      {
+        store: this.#store,
+        ...(changes === undefined ? {} : { hiddenFor: (userId, conv, low, high, signal) => changes.hidden(userId, conv, low, high, signal) }),
+      },
+      conversationId,
+      options,
+    );
+  }
+
+  /**
+   * Recall ("unsend") a message: its history entry becomes a tombstone in place (seq kept; who and
+   * when in `recalled`; its content removed from the message store, not merely hidden), and every
+   * device of every member learns of it on its next sync through a `'recall'` event.
+   *
+   * Checked first, writing nothing when refused: the seq must hold a message of the conversation
+   * (`NOT_FOUND`), not already recalled (`INVALID_ARGUMENT` on `input.seq`), and `canModify` must
+   * allow it (`FORBIDDEN`; by default only the sender, within `lifecycle.recallWindowMs`).
+   * Idempotent by `requestId`: the same request again writes nothing and answers `duplicate: true`.
+   * Concurrent changes of one message are serialised by a lock in its change record, so that each
+   * gets its own revision.
+   *
+   * Cost in requests (TableStore): 2 reads (change record, entry) + 1 lock write + 2 for the
+   * in-place rewrite (GetRow, UpdateRow) + the event (write diffusion: ⌈inboxes / 200⌉ batch
+   * writes; read diffusion: 1 append) + 1 release write; +1 journal read when `recipients` is
+   * omitted.
+   *
+   * @example
+   * ```ts
+   * const { entry } = await messenger.recall({ conversationId: 'dm:alice:bob', seq, by: 'alice', requestId: 'r-1', recipients: ['bob'] });
+   * entry.recalled; // { by: 'alice', at: 1767225600000 }
+   * ```
+   * @throws {TimelineError} `NOT_FOUND`, `FORBIDDEN`, `CHANGE_IN_PROGRESS` (retryable: another caller is
+   *   changing this message), `NOT_SUPPORTED` (no lifecycle on this backend).
+   * @throws {ValidationError} for invalid input, a message already recalled, or no `recipients`
+   *   when the journal has no record of the send.
+   */
+  async recall(input: RecallInput): Promise<ChangeResult<T>> {
+    this.#checkOpen('recall');
+    const ctx = this.#lifecycle('recall');
+    return applyChange(ctx, checkChangeInput<T>(input, 'recall'));
+  }
+
+  /**
+   * Edit a message: history shows the new content with `editedAt` and `editCount`, and every
+   * device of every member learns of it on its next sync through an `'edit'` event carrying the
+   * new content and the message's revision. Edits racing from several devices are serialised: each
+   * gets the next revision, the last one applied is the final state, and devices that keep the
+   * highest revision converge to it. Checks, idempotency and cost as for {@link Messenger.recall}
+   * (an edit of a recalled message is refused; a message over the size limit is a
+   * `MESSAGE_TOO_LARGE` ValidationError on `input.message`).
+   *
+   * @example
+   * ```ts
+   * await messenger.edit({ conversationId: 'dm:alice:bob', seq, by: 'alice', requestId: 'e-1', recipients: ['bob'], message: { text: 'fixed' } });
+   * ```
+   * @throws {TimelineError} as {@link Messenger.recall}.
+   */
+  async edit(input: EditInput<T>): Promise<ChangeResult<T>> {
+    this.#checkOpen('edit');
+    const ctx = this.#lifecycle('edit');
+    return applyChange(ctx, checkChangeInput<T>(input, 'edit'));
+  }
+
+  /**
+   * Hide a message from one user: from `history(conversationId, { userId })` and, through a
+   * `'delete'` event in that user's inbox only, from that user's devices. Others are not affected.
+   * Idempotent: repeating it writes no second event (`duplicate: true`).
+   *
+   * Cost in requests: 1 entry read + 1 record read + 1 record write + 1 inbox read + 1 inbox write.
+   *
+   * @example
+   * ```ts
+   * await messenger.deleteForMe({ userId: 'bob', conversationId: 'dm:alice:bob', seq });
+   * ```
+   * @throws {TimelineError} `NOT_FOUND` for a seq that holds no message; `NOT_SUPPORTED` without
+   *   the lifecycle.
+   * @throws {ValidationError} for invalid input; nothing is written.
+   */
+  async deleteForMe(input: DeleteForMeInput): Promise<ChangeResult<T>> {
+    this.#checkOpen('deleteForMe');
+    const ctx = this.#lifecycle('deleteForMe');
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new ValidationError('input', `Expected \`input\` to be an object { userId, conversationId, seq }, got ${describe(input)}`);
+    }
+    const userId = checkTimelineId(input.userId, 'input.userId');
+    const conversationId = checkTimelineId(input.conversationId, 'input.conversationId');
+    const seq = checkSeq(input.seq, 'input.seq');
+    const signal = checkSignal(input.signal, 'input.signal');
+    return deleteForUser(ctx, { userId, conversationId, seq, signal });
+  }
+
+  #lifecycle(operation: string): ChangeContext<T> {
+    if (this.#change === undefined) {
+      throw new TimelineError('NOT_SUPPORTED', `${operation}() needs the message lifecycle, which is off: ${this.#lifecycleOff}`, { operation });
+    }
+    return this.#change;
+  }
+
+  #readyChanges(): Promise<void> {
+    this.#changesReady ??= this.#change!.changes.ensureTable().then(
+      () => undefined,
+      (error: unknown) => {
+        this.#changesReady = undefined; // the next call retries
+        throw error;
+      },
+    );
+    return this.#changesReady;
   }
 
   // --- Conversations (issue 16): the list, read positions and receipts ---------------------------
@@ -497,4 +634,66 @@ function checkJournal(value: unknown, storeTable: string): Required<JournalOptio
     throw new ValidationError('options.journal.claimWaitMs', `Expected \`options.journal.claimWaitMs\` to be an integer from 0 and up, got ${describe(claimWait)}`);
   }
   return { table, ttlSeconds, leaseMs, claimWaitMs: claimWait };
+}
+
+function checkChangeInput<T>(input: unknown, kind: 'recall' | 'edit'): ChangeRequest<T> {
+  const shape = kind === 'recall' ? '{ conversationId, seq, by, requestId, recipients? }' : '{ conversationId, seq, by, requestId, message, recipients? }';
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationError('input', `Expected \`input\` to be an object ${shape}, got ${describe(input)}`);
+  }
+  const opts = input as Partial<EditInput<T>>;
+  const conversationId = checkTimelineId(opts.conversationId, 'input.conversationId');
+  const seq = checkSeq(opts.seq, 'input.seq');
+  const by = checkTimelineId(opts.by, 'input.by');
+  if (opts.requestId === undefined) {
+    throw new ValidationError('input.requestId', `Expected \`input.requestId\` to be a non-empty string: a client-generated id that makes a repeated ${kind} safe`);
+  }
+  const requestId = checkMessageId(opts.requestId, 'input.requestId')!;
+  const recipients = opts.recipients === undefined ? undefined : checkTimelineIds(opts.recipients, 'input.recipients');
+  if (kind === 'edit' && !('message' in opts)) throw new ValidationError('input.message', 'Expected `input.message` to be set: the new content');
+  const signal = checkSignal(opts.signal, 'input.signal');
+  return { kind, conversationId, seq, by, requestId, recipients, signal, ...(kind === 'edit' ? { message: opts.message as T } : {}) };
+}
+
+type LifecycleParts<T> = Omit<ChangeContext<T>, 'store' | 'changes' | 'canModify' | 'recallWindowMs'>;
+
+// The lifecycle's context, or why it is off. Explicit options on a backend that lacks a needed
+// capability are refused here, at construction.
+function buildLifecycle<T>(opts: Partial<MessengerOptions<T>>, parts: LifecycleParts<T>): { context?: ChangeContext<T>; off?: string } {
+  const canModifyOption = checkOptionalFunction<CanModify<T>>(opts.canModify, 'options.canModify');
+  if (opts.lifecycle === false) return { off: 'the Messenger was built with `lifecycle: false`' };
+  const explicit = opts.lifecycle !== undefined;
+  const o = checkOptionsObject(opts.lifecycle, 'options.lifecycle') as LifecycleOptions;
+  const store = opts.store!;
+  const table = o.table ?? `${store.store.table}_changes`;
+  if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
+    throw new ValidationError(
+      o.table === undefined ? 'options.store' : 'options.lifecycle.table',
+      o.table === undefined
+        ? `the change table name derived from the message store's table (${JSON.stringify(table)}) is not a valid table name; pass \`lifecycle: { table }\``
+        : `Expected \`options.lifecycle.table\` to be a table name (letters, digits and _, not starting with a digit, at most 255), got ${describe(table)}`,
+    );
+  }
+  const window = o.recallWindowMs === undefined ? DEFAULT_RECALL_WINDOW_MS : o.recallWindowMs;
+  if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 0) {
+    throw new ValidationError('options.lifecycle.recallWindowMs', `Expected \`options.lifecycle.recallWindowMs\` to be an integer from 0 and up (milliseconds), got ${describe(window)}`);
+  }
+  const guarded = GuardedBackend.wrap(store.store.backend);
+  const missing = [guarded.records === undefined ? 'keyed records' : undefined, guarded.mutations === undefined ? 'in-place update (`mutations`)' : undefined].filter(
+    (x): x is string => x !== undefined,
+  );
+  if (missing.length > 0) {
+    const why = `the message store's backend (${guarded.capabilities.name}) has no ${missing.join(' and no ')} capability, which recall, edit and deleteForMe need`;
+    if (explicit) throw new TimelineError('NOT_SUPPORTED', `${why}; use a backend that has it, or pass \`lifecycle: false\``, { operation: 'Messenger' });
+    return { off: why };
+  }
+  return {
+    context: {
+      ...parts,
+      store,
+      changes: new ChangeRecords(guarded.records!, table),
+      canModify: canModifyOption ?? defaultCanModify<T>(window),
+      recallWindowMs: window,
+    },
+  };
 }

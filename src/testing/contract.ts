@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { TimelineBackend } from '../core/backend.js';
 import { resolveCapabilities } from '../core/capabilities.js';
 import { GuardedBackend } from '../core/guarded-backend.js';
+import { describeMutations } from './mutations-contract.js';
 import { describeRawInterface } from './raw-contract.js';
 import { ClosedError, TimelineError } from '../core/errors.js';
 import { TimelineStore } from '../core/timeline-store.js';
@@ -131,6 +132,7 @@ export function describeBackendContract(framework: ContractFramework, options: B
     });
 
     describeRawInterface({ backend: async () => (await created()).raw, table, id, test });
+    describeMutations({ backend, store: async () => (await store()) as unknown as TimelineStore<{ n: number; text?: string; big?: bigint }>, id: () => id(), test });
 
     test('declares usable capabilities', async () => {
       const c = resolveCapabilities(await backend());

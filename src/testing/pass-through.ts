@@ -61,6 +61,11 @@ export class PassThroughBackend implements TimelineBackend {
     return this.inner.records;
   }
 
+  /** The inner backend's in-place update and delete (undefined when it has none). */
+  get mutations(): TimelineBackend['mutations'] {
+    return this.inner.mutations;
+  }
+
   /** Calls the inner backend's `ensureTable`. */
   ensureTable(spec: TableSpec, options?: EnsureTableOptions): Promise<TableDescription> {
     return this.inner.ensureTable(spec, options);

@@ -1,6 +1,6 @@
-// Unread counts never drift: after random interleavings of sends and reads (some concurrent, some
-// stale, some beyond the newest message), every count equals a recount from the conversation's
-// timeline, and every read position is the largest position any markRead reported.
+// Unread counts never drift: after random interleavings of sends, recalls and reads (some
+// concurrent, some stale, some beyond the newest message), every count equals a recount from the
+// conversation's timeline, and every read position is the largest one any markRead reported.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Messenger } from '../../src/index.js';
@@ -18,11 +18,13 @@ const IDS = Object.keys(CONVERSATIONS);
 
 type Command =
   | { kind: 'send'; conversation: number; sender: number }
-  | { kind: 'read'; conversation: number; reader: number; pick: number; beyond: boolean };
+  | { kind: 'read'; conversation: number; reader: number; pick: number; beyond: boolean }
+  | { kind: 'recall'; conversation: number; pick: number };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ kind: fc.constant('send' as const), conversation: fc.nat(IDS.length - 1), sender: fc.nat(6) }),
   fc.record({ kind: fc.constant('read' as const), conversation: fc.nat(IDS.length - 1), reader: fc.nat(6), pick: fc.nat(50), beyond: fc.boolean() }),
+  fc.record({ kind: fc.constant('recall' as const), conversation: fc.nat(IDS.length - 1), pick: fc.nat(50) }),
 );
 
 // Rounds of commands; the commands of one round run concurrently.
@@ -40,7 +42,7 @@ async function recount(m: Messenger<Chat>, conversationId: string, userId: strin
   for (const entry of entries) {
     if (readSeq !== undefined && entry.seq <= readSeq) break;
     if (entry.senderId === userId) break;
-    unread++;
+    if (entry.recalled === undefined) unread++;
   }
   return Math.min(unread, CAP);
 }
@@ -54,7 +56,7 @@ describe.each(backendFactories)('unread counts against a recount on $name', (fac
     await t.close();
   });
 
-  it('after random interleavings of sends and reads, every count equals the recount', async () => {
+  it('after random interleavings of sends, recalls and reads, every count equals the recount', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(rounds, async (plan) => {
@@ -62,6 +64,8 @@ describe.each(backendFactories)('unread counts against a recount on $name', (fac
         const big = (u: string) => (CONVERSATIONS['group:big']!.includes(u) ? [{ conversationId: 'group:big', from: 0n }] : []);
         const { messenger: m } = messenger(t, { conversations: { unreadCap: CAP }, largeGroupThreshold: 5, largeGroupsOf: big });
         const sent = new Map<string, bigint[]>(IDS.map((id) => [id, []]));
+        const senders = new Map<string, string>();
+        const recalled = new Set<string>();
         const reported = new Map<string, bigint>();
         let n = 0;
         for (const round of plan) {
@@ -74,10 +78,19 @@ describe.each(backendFactories)('unread counts against a recount on $name', (fac
                 const senderId = members[c.sender % members.length]!;
                 const result = await m.send({ conversationId, senderId, recipients: members.filter((u) => u !== senderId), message: { text: `${n}` }, messageId: `r${run}-${n++}` });
                 sent.get(conversationId)!.push(result.entry.seq);
+                senders.set(`${conversationId} ${result.entry.seq}`, senderId);
                 return;
               }
               const seqs = sent.get(conversationId)!;
               if (seqs.length === 0) return;
+              if (c.kind === 'recall') {
+                const seq = seqs[c.pick % seqs.length]!;
+                // One recall per message (a second is refused), by its sender (the default rule).
+                if (recalled.has(`${conversationId} ${seq}`)) return;
+                recalled.add(`${conversationId} ${seq}`);
+                await m.recall({ conversationId, seq, by: senders.get(`${conversationId} ${seq}`)!, requestId: `rq${run}-${n++}`, recipients: members });
+                return;
+              }
               const userId = members[c.reader % members.length]!;
               const picked = seqs[c.pick % seqs.length]!;
               const result = await m.markRead({ userId, conversationId, seq: c.beyond ? picked + 10n ** 9n : picked });
@@ -111,7 +124,7 @@ async function recountUncapped(m: Messenger<Chat>, conversationId: string, userI
   for (let i = 0; i < 100; i++) {
     for (const entry of page.entries) {
       if ((readSeq !== undefined && entry.seq <= readSeq) || entry.senderId === userId) return unread;
-      unread++;
+      if (entry.recalled === undefined) unread++;
     }
     if (!page.hasMore) return unread;
     page = await m.history(conversationId, { limit: 100, before: page.next });

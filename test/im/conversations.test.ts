@@ -178,6 +178,30 @@ describe.each(backendFactories)('conversations on $name', (factory) => {
     await expect(off.conversations(ME)).rejects.toSatisfy((e: unknown) => e instanceof TimelineError && e.code === 'NOT_SUPPORTED' && e.message.includes('conversations: {}'));
   });
 
+  it('counts after a recall and an edit: the tombstone is the last message, not unread', async () => {
+    const m = build();
+    const group = 'group:recall';
+    const members = [ME, 'a', 'b'];
+    const seqs: bigint[] = [];
+    for (let i = 0; i < 3; i++) {
+      t.advance(10);
+      seqs.push((await m.send({ conversationId: group, senderId: 'a', recipients: [ME, 'b'], message: { text: `a${i}` }, messageId: `rc${i}` })).entry.seq);
+    }
+    expect((await m.conversations(ME)).items[0]).toMatchObject({ conversationId: group, unread: 3 });
+    t.advance(10);
+    await m.recall({ conversationId: group, seq: seqs[2]!, by: 'a', requestId: 'recall-1', recipients: members });
+    await m.edit({ conversationId: group, seq: seqs[1]!, by: 'a', requestId: 'edit-1', recipients: members, message: { text: 'a1 (edited)' } });
+    for (const user of [ME, 'b']) {
+      const item = (await m.conversations(user)).items[0]!;
+      expect(item).toMatchObject({ conversationId: group, unread: 2, lastMessage: { seq: seqs[2], recalled: { by: 'a' } } });
+    }
+    await m.markRead({ userId: ME, conversationId: group, seq: seqs[1]! });
+    expect((await m.conversations(ME)).items[0]).toMatchObject({ unread: 0 });
+    await m.recall({ conversationId: group, seq: seqs[0]!, by: 'a', requestId: 'recall-0', recipients: members });
+    expect((await m.conversations('b')).items[0]).toMatchObject({ unread: 1 });
+    expect((await m.conversations('a')).items[0]).toMatchObject({ unread: 0 });
+  });
+
   it('receipts in a group of 5', async () => {
     const m = build();
     const group = 'group:five';

@@ -66,6 +66,27 @@ export class SparseSeqBackend extends PassThroughBackend {
     return page.next === undefined ? { rows } : { rows, next: this.#out(page.next) };
   }
 
+  override get mutations(): TimelineBackend['mutations'] {
+    const inner = this.inner.mutations;
+    if (inner === undefined) return undefined;
+    // A seq this wrapper never handed out names no entry: an update of it is NOT_FOUND.
+    return {
+      update: async (table, timelineId, seq, payload, options) => {
+        const d = this.#in(seq);
+        return inner.update(table, timelineId, d ?? -1n, payload, options);
+      },
+      delete: async (table, timelineId, seq, options) => {
+        const d = this.#in(seq);
+        if (d !== undefined) await inner.delete(table, timelineId, d, options);
+      },
+    };
+  }
+
+  #in(seq: bigint): bigint | undefined {
+    const d = seq - this.#offset;
+    return d < 0n || d % this.#step !== 0n ? undefined : d / this.#step;
+  }
+
   #out(seq: bigint): bigint {
     return seq * this.#step + this.#offset;
   }

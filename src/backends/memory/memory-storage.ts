@@ -13,6 +13,8 @@ import type {
   TimelineBackend,
 } from '../../core/backend.js';
 import { BackendError, TableIncompatibleError, ValidationError } from '../../core/errors.js';
+import type { EntryMutations } from '../../core/mutations.js';
+import { entryNotFound } from '../../core/timeline-mutations.js';
 import { MAX_SEQ } from '../../core/validate.js';
 import { bytesToString, stringToBytes } from './payload-strings.js';
 
@@ -37,6 +39,8 @@ interface TimelineData {
   // Kept while the timeline is held, even when every entry has expired, so that seqs never go
   // back (a device's cursor may still point past them).
   lastSeq: bigint;
+  // Seqs deleted in place (Timeline.delete): their slots stay so that index = seq - firstSeq holds.
+  deleted?: Set<bigint> | undefined;
 }
 
 interface TableData {
@@ -50,6 +54,10 @@ interface TableData {
   droppedSeqFloor: bigint;
 }
 
+function isDeleted(timeline: TimelineData, index: number): boolean {
+  return timeline.deleted !== undefined && timeline.deleted.has(timeline.firstSeq + BigInt(index));
+}
+
 /** The raw in-memory storage; see {@link MemoryBackend} for its behaviour. */
 export class MemoryStorage implements TimelineBackend {
   readonly capabilities: BackendCapabilities;
@@ -58,6 +66,25 @@ export class MemoryStorage implements TimelineBackend {
   readonly #now: () => number;
 
   readonly records: RecordBackend;
+
+  /** In-place update (keeps the entry's seq, message id and expiry) and delete of entries. */
+  readonly mutations: EntryMutations = {
+    update: async (table, timelineId, seq, payload) => {
+      const data = this.#table(table, 'update');
+      const timeline = data.timelines.get(timelineId);
+      const index = timeline === undefined ? -1 : this.#liveIndex(data, timeline, seq);
+      if (index < 0) throw entryNotFound(table, timelineId, seq);
+      timeline!.payloads[index] = bytesToString(payload);
+    },
+    delete: async (table, timelineId, seq) => {
+      const data = this.#table(table, 'delete');
+      const timeline = data.timelines.get(timelineId);
+      if (timeline === undefined || this.#liveIndex(data, timeline, seq) < 0) return;
+      (timeline.deleted ??= new Set()).add(seq);
+      // Free the payload now; the slot itself goes with compaction.
+      timeline.payloads[Number(seq - timeline.firstSeq)] = '';
+    },
+  };
 
   constructor(settings: { firstSeq: bigint; now: () => number; capabilities: BackendCapabilities; records: RecordBackend }) {
     this.records = settings.records;
@@ -146,9 +173,8 @@ export class MemoryStorage implements TimelineBackend {
     const data = this.#table(table, 'get');
     const timeline = data.timelines.get(timelineId);
     if (timeline === undefined) return undefined;
-    this.#expire(data, timeline, this.#now());
-    if (seq < timeline.firstSeq + BigInt(timeline.head) || seq > timeline.lastSeq || timeline.head >= timeline.payloads.length) return undefined;
-    return this.#row(timelineId, timeline, Number(seq - timeline.firstSeq));
+    const index = this.#liveIndex(data, timeline, seq);
+    return index < 0 ? undefined : this.#row(timelineId, timeline, index);
   }
 
   async scan(table: string, request: ScanPageRequest): Promise<ScanPage> {
@@ -163,13 +189,19 @@ export class MemoryStorage implements TimelineBackend {
     if (request.direction === 'forward') {
       let index = request.from === undefined ? head : lowerBound(timeline, request.from, head);
       const end = request.to === undefined ? length : lowerBound(timeline, request.to, index);
-      while (index < end && rows.length < limit) rows.push(this.#row(request.timelineId, timeline, index++));
+      while (index < end && rows.length < limit) {
+        if (!isDeleted(timeline, index)) rows.push(this.#row(request.timelineId, timeline, index));
+        index++;
+      }
       return index < end ? { rows, next: timeline.firstSeq + BigInt(index) } : { rows };
     }
     // Backward: from the last seq <= from down to (excluding) `to`.
     let index = (request.from === undefined ? length : upperBound(timeline, request.from, head)) - 1;
     const stop = request.to === undefined ? head - 1 : upperBound(timeline, request.to, head) - 1;
-    while (index > stop && rows.length < limit) rows.push(this.#row(request.timelineId, timeline, index--));
+    while (index > stop && rows.length < limit) {
+      if (!isDeleted(timeline, index)) rows.push(this.#row(request.timelineId, timeline, index));
+      index--;
+    }
     return index > stop ? { rows, next: timeline.firstSeq + BigInt(index) } : { rows };
   }
 
@@ -186,6 +218,7 @@ export class MemoryStorage implements TimelineBackend {
     for (const timeline of data.timelines.values()) {
       this.#expire(data, timeline, now);
       total += timeline.payloads.length - timeline.head;
+      if (timeline.deleted !== undefined) for (const seq of timeline.deleted) if (seq >= timeline.firstSeq + BigInt(timeline.head)) total -= 1;
     }
     return total;
   }
@@ -200,6 +233,14 @@ export class MemoryStorage implements TimelineBackend {
     let total = 0;
     for (const timeline of this.#tables.get(table)?.timelines.values() ?? []) total += timeline.payloads.length;
     return total;
+  }
+
+  // The array index of a live (unexpired, undeleted) entry at `seq`, or -1.
+  #liveIndex(data: TableData, timeline: TimelineData, seq: bigint): number {
+    this.#expire(data, timeline, this.#now());
+    if (seq < timeline.firstSeq + BigInt(timeline.head) || seq > timeline.lastSeq || timeline.head >= timeline.payloads.length) return -1;
+    const index = Number(seq - timeline.firstSeq);
+    return isDeleted(timeline, index) ? -1 : index;
   }
 
   // A fresh copy of the payload on every read, so a reader cannot alter the stored entry.
@@ -242,6 +283,7 @@ export class MemoryStorage implements TimelineBackend {
       timeline.firstSeq = timeline.lastSeq + 1n;
       timeline.payloads = [];
       timeline.messageIds = undefined;
+      timeline.deleted = undefined;
       timeline.writtenAt = [];
       timeline.head = 0;
     } else if (head * 2 >= writtenAt.length) {

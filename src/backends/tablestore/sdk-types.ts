@@ -75,6 +75,7 @@ export interface TableStoreClientLike {
   updateTable(params: Record<string, unknown>): Promise<unknown>;
   putRow(params: Record<string, unknown>): Promise<{ row?: SdkRow; RequestId?: string }>;
   deleteRow(params: Record<string, unknown>): Promise<{ RequestId?: string }>;
+  updateRow(params: Record<string, unknown>): Promise<{ RequestId?: string }>;
   batchWriteRow(params: Record<string, unknown>): Promise<{ tables?: readonly SdkBatchWriteRowResult[]; RequestId?: string }>;
   getRow(params: Record<string, unknown>): Promise<{ row?: SdkRow; RequestId?: string }>;
   getRange(params: Record<string, unknown>): Promise<{

@@ -11,7 +11,9 @@ import type {
   TableSpec,
   TimelineBackend,
 } from '../../core/backend.js';
+import type { EntryMutations } from '../../core/mutations.js';
 import { Appender } from './append.js';
+import { tableStoreMutations } from './mutations.js';
 import { resolveOptions, type TableStoreBackendOptions } from './options.js';
 import { getRow, scanPage } from './reads.js';
 import { TableStoreRecords } from './records.js';
@@ -67,6 +69,11 @@ export class TableStoreBackend implements TimelineBackend {
    * {@link TableStoreRecords}): the send journal and other state beside the timelines.
    */
   readonly records: TableStoreRecords;
+  /**
+   * In-place update (GetRow, then UpdateRow with EXPECT_EXIST: never an upsert) and delete
+   * (DeleteRow) of timeline entries: the `mutations` capability.
+   */
+  readonly mutations: EntryMutations;
 
   /**
    * The SDK is loaded, and the client created, when the backend is first used: a missing
@@ -79,6 +86,7 @@ export class TableStoreBackend implements TimelineBackend {
     this.#rt = new Runtime(resolveOptions(options));
     this.#appender = new Appender(this.#rt);
     this.records = new TableStoreRecords(this.#rt);
+    this.mutations = tableStoreMutations(this.#rt);
     const columns = this.#rt.columns;
     this.#layout = {
       kind: 'a timeline table',
