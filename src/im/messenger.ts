@@ -512,8 +512,12 @@ export class Messenger<T> {
    * concurrent device that read less changes nothing (`advanced: false`). A seq beyond the
    * conversation's newest message is clamped to it.
    *
-   * Cost: two reads in parallel (the user's list row, the conversation's newest entry) and one
-   * write request (the user's position, plus the receipt row of a write-diffused conversation).
+   * The user's other devices also get a `read` event ({@link ReadEvent}) on their next `sync`, so
+   * that they clear the badge without listing again (`notified` says whether it was written).
+   *
+   * Cost: two reads in parallel (the user's list row, the conversation's newest entry), one write
+   * request (the user's position, plus the receipt row of a write-diffused conversation) and, when
+   * the position moved, one inbox row (the event) in the user's own inbox.
    *
    * @example
    * ```ts
