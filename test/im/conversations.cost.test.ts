@@ -1,7 +1,7 @@
 // The requests conversations add, counted at the backend interface (one call = one request on
 // TableStore, whose batch limits the memory backend mimics here: 200 rows per write batch).
 import { describe, expect, it } from 'vitest';
-import { MemoryBackend, type TimelineBackend } from '../../src/index.js';
+import { MemoryBackend, TimelineError, type TimelineBackend } from '../../src/index.js';
 import type { RecordBackend } from '../../src/core/records.js';
 import { PassThroughBackend } from '../../src/testing/index.js';
 import type { TestBackend } from './backends.js';
@@ -94,4 +94,33 @@ describe('conversation costs (requests)', () => {
     // of a large group, its last message and its unread count at once).
     expect(on.list).toBe(2);
   }, 60_000);
+});
+
+describe('a failed list-row write', () => {
+  it('does not fail the send; the next message puts the conversation in place, and counts stay right', async () => {
+    const t = harness();
+    const records = t.counting.inner.records!;
+    let failing = true;
+    // The conversations table's writes fail while `failing`; everything else passes through.
+    Object.defineProperty(t.counting, 'records', {
+      get: (): RecordBackend => ({
+        ...records,
+        recordLimits: records.recordLimits,
+        ensureRecordTable: (...a) => records.ensureRecordTable(...a),
+        getRecord: (...a) => records.getRecord(...a),
+        scanRecords: (...a) => records.scanRecords(...a),
+        writeRecords: async (table, writes, options) =>
+          failing && table.endsWith('_conv') ? writes.map(() => ({ ok: false as const, conflict: false as const, error: new TimelineError('BACKEND', 'injected', { retryable: true }) })) : records.writeRecords(table, writes, options),
+      }),
+    });
+    const { messenger: m } = messenger(t, { conversations: {} });
+    const sent = await m.send({ conversationId: 'dm', senderId: 'a', recipients: ['b'], message: { text: 'one' }, messageId: 'one' });
+    expect(sent.fanOut.failed).toEqual([]);
+    expect((await m.conversations('b')).items).toEqual([]);
+    failing = false;
+    t.advance(1000);
+    await m.send({ conversationId: 'dm', senderId: 'a', recipients: ['b'], message: { text: 'two' }, messageId: 'two' });
+    expect((await m.conversations('b')).items).toMatchObject([{ conversationId: 'dm', unread: 2, lastMessage: { message: { text: 'two' } } }]);
+    await t.close();
+  });
 });
