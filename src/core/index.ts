@@ -20,6 +20,7 @@ export type {
   RecordLimits,
   RecordExpectation,
   RecordVersionExpectation,
+  RecordVersionBelowExpectation,
   RecordWriteApplied,
   RecordWriteConflict,
   RecordWriteFailed,

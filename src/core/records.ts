@@ -49,14 +49,23 @@ export interface RecordLimits {
 /**
  * What must hold for a write to apply. `'absent'`: no live record at that key (a claim);
  * `'present'`: a live record (an update that must never create); `{ version }`: the live record's
- * version is exactly this one (compare-and-set). Undefined: unconditional.
+ * version is exactly this one (compare-and-set); `{ versionBelow }`: there is no live record, or
+ * its version sorts strictly before this string in the byte order of UTF-8 (a monotonic put: with
+ * versions that start with a fixed-width position, a stale writer can never move a record back,
+ * in one request and without reading it first). Undefined: unconditional.
  */
-export type RecordExpectation = 'absent' | 'present' | RecordVersionExpectation;
+export type RecordExpectation = 'absent' | 'present' | RecordVersionExpectation | RecordVersionBelowExpectation;
 
 /** A compare-and-set expectation: the live record's version is exactly `version`. */
 export interface RecordVersionExpectation {
   /** The version the live record must have. */
   readonly version: string;
+}
+
+/** A monotonic expectation: no live record, or one whose version sorts strictly before `versionBelow` (UTF-8 bytes). */
+export interface RecordVersionBelowExpectation {
+  /** There must be no live record, or its version must sort strictly before this one. */
+  readonly versionBelow: string;
 }
 
 /** One write of {@link RecordBackend.writeRecords}. */

@@ -34,4 +34,15 @@ export type {
   RecoverOptions,
   RecoverResult,
 } from './messenger-types.js';
-export type { SyncEvent, SyncEventBase, RecallEvent, EditEvent, DeleteEvent, StoredSyncEvent } from './sync-events.js';
+export type {
+  ConversationOptions,
+  ConversationItem,
+  ConversationKind,
+  ConversationsOptions,
+  ConversationPage,
+  MarkReadInput,
+  MarkReadResult,
+  ReadReceiptsInput,
+  ReadReceipts,
+} from './conversation-types.js';
+export type { SyncEvent, SyncEventBase, RecallEvent, EditEvent, DeleteEvent, ReadEvent, StoredSyncEvent } from './sync-events.js';

@@ -85,7 +85,7 @@ export async function syncMerged<T>(ctx: SyncContext<T>, userId: string, options
   return { entries, events, cursor, hasMore, limited };
 }
 
-async function groupsOf<T>(ctx: SyncContext<T>, userId: string): Promise<{ conversationId: string; digest: string; from: Seq | undefined }[]> {
+export async function groupsOf<T>(ctx: SyncContext<T>, userId: string): Promise<{ conversationId: string; digest: string; from: Seq | undefined }[]> {
   const parameter = 'options.largeGroupsOf';
   const returned: unknown = await ctx.largeGroupsOf(userId);
   if (returned === null || typeof returned !== 'object' || typeof (returned as Iterable<unknown>)[Symbol.iterator] !== 'function') {

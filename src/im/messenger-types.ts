@@ -1,4 +1,5 @@
 import type { Seq } from '../core/types.js';
+import type { ConversationOptions } from './conversation-types.js';
 import type { FanOutResult } from './fan-out.js';
 import type { StoredSyncEvent, SyncEvent } from './sync-events.js';
 import type { SyncResult } from './sync-timeline.js';
@@ -192,6 +193,15 @@ export interface MessengerOptions<T> {
    * @default {} (on, with the defaults of {@link JournalOptions})
    */
   journal?: JournalOptions | false;
+  /**
+   * The conversation list, read positions and receipts ({@link Messenger.conversations},
+   * {@link Messenger.markRead}, {@link Messenger.readReceipts}), kept in a record table of the
+   * message store's backend. Cost when on: each write-diffused send also moves one list row per
+   * inbox it reaches, in batches of 200 (⌈targets/200⌉ extra requests, run after the fan-out);
+   * read-diffused sends write nothing more. See docs/architecture.md, "Conversations".
+   * @default false (off: those methods reject with `NOT_SUPPORTED`)
+   */
+  conversations?: ConversationOptions | false;
   /**
    * Run {@link Messenger.recover} every this many milliseconds in the background (an unref'd
    * timer, stopped by {@link Messenger.close}). Undefined: only when called.

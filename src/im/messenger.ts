@@ -3,10 +3,16 @@ import { GuardedBackend } from '../core/guarded-backend.js';
 import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSeq, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
 import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
 import { checkClock, checkDedupeWindow, checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
+import { groupsOf, syncMerged, type SyncContext } from './messenger-sync.js';
+import { createConversations, withListRows } from './conversation-setup.js';
+import { listConversations, type ConversationContext } from './conversations.js';
+import type { ConversationPage, ConversationsOptions, MarkReadInput, MarkReadResult, ReadReceipts, ReadReceiptsInput } from './conversation-types.js';
+import { markRead } from './read-positions.js';
+import { readReceipts } from './receipts.js';
 import { applyChange, defaultCanModify, deleteForUser, type ChangeContext, type ChangeRequest } from './change-flow.js';
 import { ChangeRecords } from './change-state.js';
 import { readHistory } from './messenger-history.js';
-import { syncMerged, type SyncContext } from './messenger-sync.js';
+
 import type {
   CanModify,
   ChangeResult,
@@ -78,6 +84,7 @@ export class Messenger<T> {
   readonly #send: SendContext<T>;
   readonly #sync: SyncContext<T>;
   readonly #journalSpec: { table: string; ttlSeconds: number } | undefined;
+  readonly #conv: ConversationContext<T> | undefined;
   readonly #recentLimit: number;
   // Keyed by JSON of [conversationId, messageId]: injective, unlike a joined string.
   readonly #recent = new Map<string, CachedSend<T>>();
@@ -144,6 +151,19 @@ export class Messenger<T> {
       sendJournal = new SendJournal(records, journal.table);
       this.#journalSpec = { table: journal.table, ttlSeconds: journal.ttlSeconds };
     }
+    // Conversations (issue 16): built before the send context, whose onDelivered moves list rows.
+    this.#conv = createConversations({
+      options: opts.conversations,
+      records: GuardedBackend.wrap(opts.store.store.backend).records,
+      backendName: opts.store.store.backend.capabilities?.name ?? 'custom',
+      store: opts.store,
+      inbox: opts.sync,
+      now,
+      dedupeWindow: checkDedupeWindow(opts.dedupeWindow),
+      largeGroups: (userId) => groupsOf(this.#sync, userId),
+      threshold,
+      concurrency,
+    });
     this.#send = {
       store: opts.store,
       inbox: opts.sync,
@@ -155,7 +175,7 @@ export class Messenger<T> {
       dedupeWindow: checkDedupeWindow(opts.dedupeWindow),
       concurrency,
       checkBeforeSend: checkOptionalBoolean(opts.checkBeforeSend, 'options.checkBeforeSend') ?? true,
-      onDelivered: checkOptionalFunction(opts.onDelivered, 'options.onDelivered'),
+      onDelivered: withListRows(this.#conv, checkOptionalFunction(opts.onDelivered, 'options.onDelivered')),
       ready: () => this.#ready(),
     };
     this.#sync = { store: opts.store, inbox: opts.sync, largeGroupsOf: largeGroupsOf ?? (() => []), now, concurrency };
@@ -192,7 +212,7 @@ export class Messenger<T> {
    * @throws {TableIncompatibleError} when an existing table has another layout or TTL.
    */
   async init(): Promise<void> {
-    await Promise.all([this.#store.store.init(), this.#inbox.store.init(), this.#ready(), this.#change === undefined ? undefined : this.#readyChanges()]);
+    await Promise.all([this.#store.store.init(), this.#inbox.store.init(), this.#ready(), this.#change === undefined ? undefined : this.#readyChanges(), this.#conv?.ready()]);
   }
 
   /**
@@ -458,6 +478,90 @@ export class Messenger<T> {
     );
     return this.#changesReady;
   }
+
+  // --- Conversations (issue 16): the list, read positions and receipts ---------------------------
+
+  /**
+   * The user's conversations, newest activity first, one page at a time: each with its newest
+   * message, its unread count and the user's read position. Needs `conversations` in the options.
+   *
+   * Order: by the `sentAt` of each conversation's newest message that reached the user (ties by
+   * id). Paging is by keyset: `next` names the last item returned, so no conversation appears twice
+   * in one pass while messages arrive; one that receives a message meanwhile moves to the top and
+   * shows on the next first page. Unread counts and last messages are read from the conversations
+   * themselves when the page is built, so every device sees the same numbers.
+   *
+   * Cost: one scan of the user's rows (two per conversation, 5,000 per request), one tail read per
+   * large group of the user (read diffusion: its place in the order), and one tail read per listed
+   * conversation (at most `unreadCap + 1` entries), `concurrency` at a time.
+   *
+   * @example
+   * ```ts
+   * const { items, next } = await messenger.conversations('bob', { limit: 20 });
+   * for (const c of items) console.log(c.conversationId, c.unreadCapped ? `${c.unread}+` : c.unread);
+   * ```
+   * @throws {ValidationError} for an invalid `userId` or option.
+   * @throws {InvalidCursorError} for a cursor that is not a `next` of this user's list.
+   * @throws {TimelineError} `NOT_SUPPORTED` when `conversations` is off, or when the user has more
+   *   rows than `conversations.maxRows`.
+   */
+  async conversations(userId: string, options?: ConversationsOptions): Promise<ConversationPage<T>> {
+    return listConversations(this.#conversationsOn('conversations'), userId, options);
+  }
+
+  /**
+   * Move the user's read position in a conversation forward, for all of the user's devices: their
+   * next `conversations()` shows the new unread count. Positions only move forward: a stale or
+   * concurrent device that read less changes nothing (`advanced: false`). A seq beyond the
+   * conversation's newest message is clamped to it.
+   *
+   * The user's other devices also get a `read` event ({@link ReadEvent}) on their next `sync`, so
+   * that they clear the badge without listing again (`notified` says whether it was written).
+   *
+   * Cost: two reads in parallel (the user's list row, the conversation's newest entry), one write
+   * request (the user's position, plus the receipt row of a write-diffused conversation) and, when
+   * the position moved, one inbox row (the event) in the user's own inbox.
+   *
+   * @example
+   * ```ts
+   * await messenger.markRead({ userId: 'bob', conversationId: 'group:1', seq: entry.seq });
+   * ```
+   * @throws {ValidationError} for invalid input, a conversation without messages, or a user who
+   *   is not a member (no message of it reached the user, and it is not one of the user's large groups).
+   * @throws {TimelineError} `NOT_SUPPORTED` when `conversations` is off.
+   */
+  async markRead(input: MarkReadInput): Promise<MarkReadResult> {
+    return markRead(this.#conversationsOn('markRead'), input);
+  }
+
+  /**
+   * Who has read a conversation up to a message: the users whose read position is at `seq` or
+   * beyond, and with `members`, those who have not. For 1:1 chats and groups of at most
+   * `largeGroupThreshold` members; a large group (read diffusion) keeps read positions on the
+   * members' side only, so `members` over the threshold is `NOT_SUPPORTED`.
+   *
+   * Cost: one scan of the conversation's read positions (5,000 per request).
+   *
+   * @example
+   * ```ts
+   * const { readBy, notReadBy } = await messenger.readReceipts({ conversationId: 'group:1', seq, members });
+   * ```
+   * @throws {ValidationError} for invalid input.
+   * @throws {TimelineError} `NOT_SUPPORTED` when `conversations` is off, or for a large group.
+   */
+  async readReceipts(input: ReadReceiptsInput): Promise<ReadReceipts> {
+    return readReceipts(this.#conversationsOn('readReceipts'), input);
+  }
+
+  #conversationsOn(operation: string): ConversationContext<T> {
+    this.#checkOpen(operation);
+    if (this.#conv === undefined) {
+      throw new TimelineError('NOT_SUPPORTED', `${operation}() needs conversations; build the Messenger with \`conversations: {}\``, { operation });
+    }
+    return this.#conv;
+  }
+
+  // --- end of conversations -------------------------------------------------------------------
 
   // A recent, fully delivered send of this message to exactly these inboxes.
   #cached(key: string, targets: readonly string[]): SendResult<T> | undefined {

@@ -68,14 +68,25 @@ export interface DeleteEvent extends SyncEventBase {
 }
 
 /**
+ * The user read a conversation up to `seq` on one device (`Messenger.markRead`): the user's other
+ * devices clear their badge for it (unread messages are those after `seq` from others). Delivered
+ * to the user's own inbox only. Positions only move forward: keep the largest `seq` seen.
+ */
+export interface ReadEvent extends SyncEventBase {
+  readonly type: 'read';
+  /** The read position: the seq of the newest message read. */
+  readonly seq: Seq;
+}
+
+/**
  * A change carried by `Messenger.sync` beside new messages. New kinds are added to this union
  * (and to `SYNC_EVENT_TYPES` in src/im/sync-events.ts); a device should ignore a `type` it does
  * not know.
  */
-export type SyncEvent<T> = RecallEvent | EditEvent<T> | DeleteEvent;
+export type SyncEvent<T> = RecallEvent | EditEvent<T> | DeleteEvent | ReadEvent;
 
 /** The event types this version decodes; rows of other types are skipped (written by a newer version). */
-export const SYNC_EVENT_TYPES: ReadonlySet<string> = new Set(['recall', 'edit', 'delete']);
+export const SYNC_EVENT_TYPES: ReadonlySet<string> = new Set(['recall', 'edit', 'delete', 'read']);
 
 /**
  * An event as stored inside an inbox row ({@link InboxMessage.event}) or a store-timeline entry

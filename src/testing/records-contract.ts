@@ -153,6 +153,24 @@ export function describeRecordContract(framework: ContractFramework, options: Re
       assert.equal(await r.getRecord(t, p, 'other'), undefined);
     });
 
+    test('monotonic put (versionBelow): creates when absent, applies only over a smaller version in UTF-8 byte order', async () => {
+      const r = await records();
+      const t = await table();
+      const p = part();
+      assert.deepEqual(await r.writeRecords(t, [put(p, 'k', 'at-5', '05.a', { versionBelow: '05' })]), [{ ok: true }]);
+      // Equal position (its version '05.a' sorts after '05'): a conflict, the record stays.
+      assert.deepEqual(await r.writeRecords(t, [put(p, 'k', 'at-5-again', '05.b', { versionBelow: '05' })]), [{ ok: false, conflict: true }]);
+      // A stale writer cannot move it back.
+      assert.deepEqual(await r.writeRecords(t, [put(p, 'k', 'at-3', '03.c', { versionBelow: '03' })]), [{ ok: false, conflict: true }]);
+      assert.deepEqual(await r.writeRecords(t, [put(p, 'k', 'at-9', '09.d', { versionBelow: '09' })]), [{ ok: true }]);
+      assert.equal(text((await r.getRecord(t, p, 'k'))!.value), 'at-9');
+      // Byte order of UTF-8, not UTF-16 code units: U+FF61 (EF BD A1) sorts before U+1F600 (F0 9F 98 80).
+      await r.writeRecords(t, [put(p, 'u', 'x', '\u{1F600}')]);
+      assert.deepEqual(await r.writeRecords(t, [put(p, 'u', 'y', '\uFF61', { versionBelow: '\uFF61' })]), [{ ok: false, conflict: true }]);
+      await r.writeRecords(t, [put(p, 'w', 'x', '\uFF61')]);
+      assert.deepEqual(await r.writeRecords(t, [put(p, 'w', 'y', '\u{1F600}', { versionBelow: '\u{1F600}' })]), [{ ok: true }]);
+    });
+
     test('delete: unconditional on a missing record succeeds; a version mismatch conflicts and keeps the record', async () => {
       const r = await records();
       const t = await table();

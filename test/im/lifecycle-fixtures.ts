@@ -27,6 +27,8 @@ export class LifeDevice {
     }
     for (const event of result.events) {
       this.eventIds.push(event.eventId);
+      // A read position changes no message (conversations() shows its effect).
+      if (event.type === 'read') continue;
       const key = keyOf(event.conversationId, event.seq);
       if (event.type === 'delete') {
         this.hidden.add(key);

@@ -177,6 +177,7 @@ function holds(expect: RecordExpectation | undefined, current: Held | undefined)
   if (expect === undefined) return true;
   if (expect === 'absent') return current === undefined;
   if (expect === 'present') return current !== undefined;
+  if ('versionBelow' in expect) return current === undefined || compareUtf8(current.version, expect.versionBelow) < 0;
   return current !== undefined && current.version === expect.version;
 }
 
@@ -209,4 +210,9 @@ function lowerBound(keys: readonly string[], key: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+// Byte order of the UTF-8 encodings, as TableStore compares STRING columns.
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

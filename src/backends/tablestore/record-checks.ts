@@ -59,7 +59,11 @@ function checkExpectation(expect: unknown, parameter: string, maxBytes: number):
     checkString((expect as { version: unknown }).version, `${parameter}.version`, maxBytes);
     return;
   }
-  throw new ValidationError(parameter, `Expected \`${parameter}\` to be 'absent', 'present' or { version: string }, got ${describe(expect)}`);
+  if (expect !== null && typeof expect === 'object' && Object.hasOwn(expect, 'versionBelow')) {
+    checkString((expect as { versionBelow: unknown }).versionBelow, `${parameter}.versionBelow`, maxBytes);
+    return;
+  }
+  throw new ValidationError(parameter, `Expected \`${parameter}\` to be 'absent', 'present', { version: string } or { versionBelow: string }, got ${describe(expect)}`);
 }
 
 /**

@@ -82,7 +82,7 @@ function chunks(pending: readonly WriteSlot[]): WriteSlot[][] {
 
 function recordBytes(write: RecordWrite): number {
   const ids = Buffer.byteLength(write.partition) + Buffer.byteLength(write.key);
-  const expect = typeof write.expect === 'object' ? Buffer.byteLength(write.expect.version) : 0;
+  const expect = typeof write.expect === 'object' ? Buffer.byteLength('version' in write.expect ? write.expect.version : write.expect.versionBelow) : 0;
   return RECORD_OVERHEAD_BYTES + ids + expect + (write.type === 'put' ? write.value.byteLength + Buffer.byteLength(write.version) : 0);
 }
 
@@ -92,6 +92,11 @@ function condition(sdk: TableStoreSdk, columns: ResolvedRecordColumns, expect: R
   if (expect === undefined) return new sdk.Condition(IGNORE, null);
   if (expect === 'absent') return new sdk.Condition(EXPECT_NOT_EXIST, null);
   if (expect === 'present') return new sdk.Condition(EXPECT_EXIST, null);
+  if ('versionBelow' in expect) {
+    // No row passes (passIfMissing true: a missing version column means no record); a row passes
+    // only when its version sorts before the given one (the service compares STRINGs as bytes).
+    return new sdk.Condition(IGNORE, new sdk.SingleColumnCondition(columns.version, expect.versionBelow, sdk.ComparatorType.LESS_THAN, true, true));
+  }
   // A missing version column must fail the check, never pass it (passIfMissing false).
   return new sdk.Condition(EXPECT_EXIST, new sdk.SingleColumnCondition(columns.version, expect.version, sdk.ComparatorType.EQUAL, false, true));
 }

@@ -102,7 +102,7 @@ export interface TableStoreSdk {
   Condition: new (rowExistenceExpectation: unknown, columnCondition: unknown) => SdkCondition;
   /** `new SingleColumnCondition(columnName, columnValue, comparator, passIfMissing, latestVersionOnly)`. */
   SingleColumnCondition: new (columnName: string, columnValue: unknown, comparator: unknown, passIfMissing: boolean, latestVersionOnly: boolean) => object;
-  ComparatorType: { readonly EQUAL: unknown };
+  ComparatorType: { readonly EQUAL: unknown; readonly LESS_THAN: unknown };
   RowExistenceExpectation: { readonly IGNORE: unknown; readonly EXPECT_EXIST: unknown; readonly EXPECT_NOT_EXIST: unknown };
   ReturnType: { readonly NONE: unknown; readonly Primarykey: unknown };
   Direction: { readonly FORWARD: string; readonly BACKWARD: string };

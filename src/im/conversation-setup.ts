@@ -1,0 +1,107 @@
+// How a Messenger turns on conversations: its options, its context, and the hook that moves the
+// list rows after each delivered send.
+import createDebug from 'debug';
+import { TimelineError, ValidationError } from '../core/errors.js';
+import type { RecordBackend } from '../core/records.js';
+import { checkOptionalPositiveInteger, checkOptionsObject } from '../core/validate.js';
+import { ConversationRecords } from './conversation-records.js';
+import type { ConversationOptions } from './conversation-types.js';
+import { DEFAULT_MAX_ROWS, DEFAULT_UNREAD_CAP, type ConversationContext } from './conversations.js';
+import { describe } from './internal.js';
+import type { DeliveredEvent, InboxMessage, StoredMessage } from './messenger-types.js';
+import type { SyncTimeline } from './sync-timeline.js';
+import type { StoreTimeline } from './store-timeline.js';
+import type { Seq } from '../core/types.js';
+
+const log = createDebug('tablestore-timeline:conversations');
+// TableStore's table-name rule.
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+
+/** The Messenger's parts that conversations use. */
+export interface ConversationSetup<T> {
+  readonly options: ConversationOptions | false | undefined;
+  readonly records: RecordBackend | undefined;
+  readonly backendName: string;
+  readonly store: StoreTimeline<StoredMessage<T>>;
+  readonly inbox: SyncTimeline<InboxMessage<T>>;
+  readonly now: () => number;
+  readonly dedupeWindow: number;
+  readonly largeGroups: (userId: string) => Promise<{ conversationId: string; from: Seq | undefined }[]>;
+  readonly threshold: number;
+  readonly concurrency: number;
+}
+
+/**
+ * Validates `options.conversations` and builds the context, or undefined when it is off.
+ * @throws {ValidationError} for an invalid option.
+ * @throws {TimelineError} `NOT_SUPPORTED` when the message store's backend has no keyed records.
+ */
+export function createConversations<T>(setup: ConversationSetup<T>): ConversationContext<T> | undefined {
+  if (setup.options === undefined || setup.options === false) return undefined;
+  const opts = checkOptionsObject(setup.options, 'options.conversations') as ConversationOptions;
+  const table = opts.table ?? `${setup.store.store.table}_conv`;
+  if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
+    throw new ValidationError(
+      opts.table === undefined ? 'options.store' : 'options.conversations.table',
+      opts.table === undefined
+        ? `the conversations table name derived from the message store's table (${JSON.stringify(table)}) is not a valid table name; pass \`conversations: { table }\``
+        : `Expected \`options.conversations.table\` to be a table name (letters, digits and _, not starting with a digit, at most 255), got ${describe(table)}`,
+    );
+  }
+  const cap = opts.unreadCap === undefined ? DEFAULT_UNREAD_CAP : opts.unreadCap;
+  if (typeof cap !== 'number' || !Number.isSafeInteger(cap) || cap < 1 || cap > 1000) {
+    throw new ValidationError('options.conversations.unreadCap', `Expected \`options.conversations.unreadCap\` to be an integer from 1 to 1000, got ${describe(cap)}`);
+  }
+  const maxRows = checkOptionalPositiveInteger(opts.maxRows, 'options.conversations.maxRows') ?? DEFAULT_MAX_ROWS;
+  if (setup.records === undefined) {
+    throw new TimelineError(
+      'NOT_SUPPORTED',
+      `the message store's backend (${setup.backendName}) has no keyed-record capability, which conversations need; use a backend that has it, or leave \`conversations\` off`,
+      { operation: 'Messenger' },
+    );
+  }
+  const records = new ConversationRecords(setup.records, table, setup.concurrency);
+  let ready: Promise<void> | undefined;
+  return {
+    records,
+    store: setup.store,
+    inbox: setup.inbox,
+    now: setup.now,
+    dedupeWindow: setup.dedupeWindow,
+    largeGroups: setup.largeGroups,
+    unreadCap: cap,
+    maxRows,
+    threshold: setup.threshold,
+    concurrency: setup.concurrency,
+    ready: () =>
+      (ready ??= records.ensureTable().catch((error: unknown) => {
+        ready = undefined; // the next call retries
+        throw error;
+      })),
+  };
+}
+
+/**
+ * Wraps the application's `onDelivered` so that every delivered write-diffused send (by `send` or
+ * by `recover`) first moves the list rows of its inboxes and of its sender. A failure is logged,
+ * not thrown: the message is stored and delivered, and the conversation keeps its previous place
+ * in those lists until its next message (its last message and unread count are read from the
+ * conversation itself, so they stay right).
+ */
+export function withListRows<T>(ctx: ConversationContext<T> | undefined, onDelivered: ((event: DeliveredEvent<T>) => void | Promise<void>) | undefined) {
+  if (ctx === undefined) return onDelivered;
+  return async (event: DeliveredEvent<T>): Promise<void> => {
+    if (event.mode === 'write') {
+      const users = [...new Set([...event.recipients, event.entry.senderId])];
+      try {
+        await ctx.ready();
+        const row = { conversationId: event.entry.conversationId, seq: event.entry.seq, at: event.entry.sentAt, kind: users.length <= 2 ? ('direct' as const) : ('group' as const) };
+        const failed = await ctx.records.touch(users, row, undefined);
+        if (failed.length > 0) log('list rows of %s seq %s: %d of %d failed, first: %O', row.conversationId, row.seq, failed.length, users.length, failed[0]!.error);
+      } catch (error) {
+        log('list rows of %s seq %s failed: %O', event.entry.conversationId, event.entry.seq, error);
+      }
+    }
+    await onDelivered?.(event);
+  };
+}
