@@ -9,11 +9,11 @@ import { tableOf, type Db, type RequestContext } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import { LIMITS } from './limits.js';
 import * as M from './messages.js';
-import { encodeRow, PlainBufferWriter, type PlainCell, type PlainRow } from './plain-buffer.js';
+import { encodeStoredRow, PlainBufferWriter, type PlainCell } from './plain-buffer.js';
 import { decodePk, readPk } from './primary-keys.js';
 import { compareBounds, isAlive, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type TableDef } from './store.js';
 import type { Table } from './table.js';
-import { capacity, cu, decode, encode, parseRow, pkToCells } from './wire.js';
+import { capacity, cu, decode, encode, parseRow } from './wire.js';
 
 /** A condition's view of rendered cells (sorted by name, newest version first). */
 function lookupIn(cells: readonly PlainCell[]): (name: string) => CellVersion[] | undefined {
@@ -75,7 +75,7 @@ function readSpec(
 }
 
 /** The row as a read returns it, or `undefined` when the read shows nothing. */
-function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainRow | undefined {
+function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainCell[] | undefined {
   const def = t.def;
   const ttl = def.options.timeToLive;
   const tableMax = def.options.maxVersions;
@@ -110,7 +110,7 @@ function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainRow
   const filter = spec.filter;
   if (filter?.kind === 'pagination') attributes = paginateColumns(attributes, filter.offset, filter.limit);
   else if (filter && !matches(filter, lookupIn(attributes))) return undefined;
-  return { primaryKey: (row.pkCells ??= pkToCells(def, row.pk)), attributes, deleteMarker: false };
+  return attributes;
 }
 
 /** GetRow. */
@@ -121,8 +121,8 @@ export function getRow(db: Db, body: Buffer): Buffer {
   const pk = readPk(t.def, parseRow(req.primary_key, 'GetRowRequest.primary_key'));
   const now = db.opts.now();
   const stored = t.get(pk);
-  const row = stored ? render(t, stored, spec, now) : undefined;
-  const bytes = row ? encodeRow(row) : Buffer.alloc(0);
+  const attributes = stored ? render(t, stored, spec, now) : undefined;
+  const bytes = stored && attributes ? encodeStoredRow(t.def.primaryKey, stored.pk, attributes) : Buffer.alloc(0);
   return encode(M.GetRowResponse, { consumed: capacity(cu(bytes.length), 0), row: bytes }, 'GetRowResponse');
 }
 
@@ -154,10 +154,10 @@ export function getRange(db: Db, body: Buffer): Buffer {
       break;
     }
     scanned++;
-    const row = render(t, stored, spec, now);
-    if (!row) continue;
+    const attributes = render(t, stored, spec, now);
+    if (!attributes) continue;
     const before = w.length;
-    w.row(row);
+    w.storedRow(t.def.primaryKey, stored.pk, attributes);
     // Cut at a row boundary; a single oversized row still goes out alone.
     if (count > 0 && w.length > LIMITS.rangeBytes) {
       w.truncate(before);
@@ -172,7 +172,7 @@ export function getRange(db: Db, body: Buffer): Buffer {
     {
       consumed: capacity(cu(rowsBytes.length), 0),
       rows: rowsBytes,
-      next_start_primary_key: next ? encodeRow({ primaryKey: pkToCells(t.def, next), attributes: [], deleteMarker: false }) : undefined,
+      next_start_primary_key: next ? encodeStoredRow(t.def.primaryKey, next, []) : undefined,
     },
     'GetRangeResponse',
   );
@@ -201,8 +201,8 @@ export function batchGetRow(db: Db, body: Buffer, ctx: RequestContext): Buffer {
       try {
         const pk = readPk(t.def, parseRow(pkBytes, 'BatchGetRowRequest.primary_key'));
         const stored = t.get(pk);
-        const row = stored ? render(t, stored, spec, now) : undefined;
-        const bytes = row ? encodeRow(row) : Buffer.alloc(0);
+        const attributes = stored ? render(t, stored, spec, now) : undefined;
+        const bytes = stored && attributes ? encodeStoredRow(t.def.primaryKey, stored.pk, attributes) : Buffer.alloc(0);
         return { is_ok: true, consumed: capacity(cu(bytes.length), 0), row: bytes };
       } catch (e) {
         if (e instanceof OtsError) return { is_ok: false, error: { code: e.code, message: e.message } };

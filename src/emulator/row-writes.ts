@@ -8,12 +8,12 @@ import { matches, parseFilter } from './conditions.js';
 import { tableOf, type Db } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import * as M from './messages.js';
-import { encodeRow, type PlainCell, type PlainRow } from './plain-buffer.js';
+import { encodeStoredRow, type PlainCell, type PlainRow } from './plain-buffer.js';
 import { decodePk, readPk, resolvePk } from './primary-keys.js';
 import { putCells, updateOps } from './row-changes.js';
 import { isRowVisible, readableVersions, type PkValue, type ResolvedWrite } from './store.js';
 import type { Table } from './table.js';
-import { capacity, checkRowLimits, cu, decode, encode, parseRow, pkToCells, rowDataSize } from './wire.js';
+import { capacity, checkRowLimits, cu, decode, encode, parseRow, rowDataSize } from './wire.js';
 
 /** Checks the row-existence expectation, then the column condition; `pk` is `undefined` for a row being created. */
 function checkCondition(t: Table, pk: readonly PkValue[] | undefined, cond: { row_existence: number; column_condition?: Buffer | undefined }, now: bigint): void {
@@ -51,7 +51,7 @@ export function returnRow(
       if (v) attributes.push({ name, value: v.value, timestamp: v.ts });
     }
   }
-  return encodeRow({ primaryKey: pkToCells(t.def, pk), attributes, deleteMarker: false });
+  return encodeStoredRow(t.def.primaryKey, pk, attributes);
 }
 
 /** Resolves and checks one row write (conditions included); the caller applies it. */

@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import type { PlainCell, PlainValue } from './plain-buffer.js';
+import type { PlainValue } from './plain-buffer.js';
 
 /** Primary-key column types. */
 export type PkType = 'INTEGER' | 'STRING' | 'BINARY';
@@ -85,8 +85,6 @@ export interface StoredRow {
    * visible while this timestamp is within the table's TTL.
    */
   marker: bigint | undefined;
-  /** The primary key as PlainBuffer cells, made on the first read (the key never changes). */
-  pkCells?: PlainCell[] | undefined;
 }
 
 /** A range bound: a value per primary-key column, or the INF_MIN / INF_MAX sentinels. */
