@@ -14,6 +14,7 @@ import { decodePk, readPk } from './primary-keys.js';
 import { compareBounds, isAlive, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type TableDef } from './store.js';
 import type { Table } from './table.js';
 import { capacity, cu, decode, encode, parseRow } from './wire.js';
+import { STRIDE } from './stored-row.js';
 
 /** A condition's view of rendered cells (sorted by name, newest version first). */
 function lookupIn(cells: readonly PlainCell[]): (name: string) => CellVersion[] | undefined {
@@ -83,27 +84,34 @@ function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainCel
   const tr = spec.timeRange;
   let visible = row.marker !== undefined && isAlive(row.marker, ttl, now);
   let attributes: PlainCell[] = [];
-  // Column names are ASCII identifiers (checked on write), so code-unit order is byte order.
-  const names = row.cells.size > 1 ? [...row.cells.keys()].sort() : row.cells.keys();
-  for (const name of names) {
-    const versions = row.cells.get(name) as CellVersion[];
-    const selected = !(
-      (spec.columns && !spec.columns.has(name)) ||
-      (spec.startColumn !== undefined && name < spec.startColumn) ||
-      (spec.endColumn !== undefined && name >= spec.endColumn)
-    );
-    let taken = 0;
+  // Stored cells are flat, names in code-unit order (= byte order: names are ASCII identifiers,
+  // checked on write), each name's versions newest first.
+  const cells = row.cells;
+  let name = '';
+  let selected = false;
+  let index = 0;
+  let taken = 0;
+  for (let i = 0; i < cells.length; i += STRIDE) {
+    if (i === 0 || cells[i] !== name) {
+      name = cells[i] as string;
+      selected = !(
+        (spec.columns && !spec.columns.has(name)) ||
+        (spec.startColumn !== undefined && name < spec.startColumn) ||
+        (spec.endColumn !== undefined && name >= spec.endColumn)
+      );
+      index = 0;
+      taken = 0;
+    }
     // The newest table-max versions that are alive make the row visible; the read then keeps
     // those in its time range, up to its own max.
-    for (let i = 0; i < versions.length && i < tableMax; i++) {
-      const v = versions[i] as CellVersion;
-      if (!isAlive(v.ts, ttl, now)) continue;
-      visible = true;
-      if (!selected || taken >= max) continue;
-      if (tr && (v.ts < tr.start || v.ts >= tr.end)) continue;
-      attributes.push({ name, value: v.value, timestamp: v.ts });
-      taken++;
-    }
+    if (index++ >= tableMax) continue;
+    const ts = cells[i + 1] as bigint;
+    if (!isAlive(ts, ttl, now)) continue;
+    visible = true;
+    if (!selected || taken >= max) continue;
+    if (tr && (ts < tr.start || ts >= tr.end)) continue;
+    attributes.push({ name, value: cells[i + 2] as AttrValue, timestamp: ts });
+    taken++;
   }
   if (!visible) return undefined;
   if (attributes.length === 0 && spec.columns && !def.primaryKey.some((c) => spec.columns?.has(c.name))) return undefined;

@@ -14,6 +14,7 @@ import { putCells, updateOps } from './row-changes.js';
 import { isRowVisible, readableVersions, type PkValue, type ResolvedWrite } from './store.js';
 import type { Table } from './table.js';
 import { capacity, checkRowLimits, cu, decode, encode, parseRow, rowDataSize } from './wire.js';
+import { columnVersions } from './stored-row.js';
 
 /** Checks the row-existence expectation, then the column condition; `pk` is `undefined` for a row being created. */
 function checkCondition(t: Table, pk: readonly PkValue[] | undefined, cond: { row_existence: number; column_condition?: Buffer | undefined }, now: bigint): void {
@@ -28,7 +29,7 @@ function checkCondition(t: Table, pk: readonly PkValue[] | undefined, cond: { ro
   if (e !== M.RowExistence.IGNORE && (e === M.RowExistence.EXPECT_EXIST) !== (row !== undefined)) {
     throw new OtsError('OTSConditionCheckFail', 'Condition check failed.');
   }
-  if (filter && !matches(filter, (name) => (row ? readableVersions(row.cells.get(name) ?? [], t.def.options, now) : undefined))) {
+  if (filter && !matches(filter, (name) => (row ? readableVersions(columnVersions(row.cells, name), t.def.options, now) : undefined))) {
     throw new OtsError('OTSConditionCheckFail', 'Condition check failed.');
   }
 }
@@ -47,7 +48,7 @@ export function returnRow(
   if (type === M.ReturnType.RT_AFTER_MODIFY) {
     const row = t.get(pk);
     for (const name of rc?.return_column_names ?? []) {
-      const v = row ? readableVersions(row.cells.get(name) ?? [], t.def.options, now)[0] : undefined;
+      const v = row ? readableVersions(columnVersions(row.cells, name), t.def.options, now)[0] : undefined;
       if (v) attributes.push({ name, value: v.value, timestamp: v.ts });
     }
   }
