@@ -59,8 +59,18 @@ export function flatten(columns: ReadonlyMap<string, readonly CellVersion[]>, in
 export function flattenDistinct(cells: readonly ResolvedCell[], intern: (name: string) => string): FlatCells | undefined {
   const n = cells.length;
   if (n > 16) return undefined;
-  const order = cells.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (let i = 1; i < n; i++) if ((order[i] as ResolvedCell).name === (order[i - 1] as ResolvedCell).name) return undefined;
+  // Insertion sort by name: a handful of cells, and no comparator closure per row.
+  const order = cells.slice();
+  for (let i = 1; i < n; i++) {
+    const c = order[i] as ResolvedCell;
+    let j = i - 1;
+    while (j >= 0 && (order[j] as ResolvedCell).name > c.name) {
+      order[j + 1] = order[j] as ResolvedCell;
+      j--;
+    }
+    if (j >= 0 && (order[j] as ResolvedCell).name === c.name) return undefined;
+    order[j + 1] = c;
+  }
   const out: (string | bigint | AttrValue)[] = new Array(n * STRIDE);
   for (let i = 0; i < n; i++) {
     const c = order[i] as ResolvedCell;

@@ -127,7 +127,11 @@ export class Table {
 
   #insert(row: StoredRow): void {
     this.#size++;
-    const rows = (this.#partition(row.pk[0] as PkValue, true) as Partition).rows;
+    const p = this.#partition(row.pk[0] as PkValue, true) as Partition;
+    // Rows of one partition share its first key value (equal bytes): one object per partition
+    // instead of one per row for the GC to keep copying.
+    if (row.pk[0] !== p.first) (row.pk as PkValue[])[0] = p.first;
+    const rows = p.rows;
     const last = rows[rows.length - 1];
     // Appends at the tail are the common case (auto-increment keys): skip the search.
     if (last === undefined || comparePk(last.pk, row.pk) < 0) rows.push(row);
