@@ -9,7 +9,7 @@ import { tableOf, type Db } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import * as M from './messages.js';
 import { encodeStoredRow, type PlainCell, type PlainRow } from './plain-buffer.js';
-import { decodePk, readPk, resolvePk } from './primary-keys.js';
+import { decodePk, readPk, resolvePk, type PkSlot } from './primary-keys.js';
 import { putCells, updateOps } from './row-changes.js';
 import { isRowVisible, readableVersions, type PkValue, type ResolvedWrite } from './store.js';
 import type { Table } from './table.js';
@@ -55,7 +55,10 @@ export function returnRow(
   return encodeStoredRow(t.def.primaryKey, pk, attributes);
 }
 
-/** Resolves and checks one row write (conditions included); the caller applies it. */
+/**
+ * Resolves and checks one row write (conditions included); the caller applies it. `decoded`:
+ * the key of a put or update already decoded in write mode, if the caller has it.
+ */
 export function writeRow(
   db: Db,
   t: Table,
@@ -63,6 +66,7 @@ export function writeRow(
   row: PlainRow,
   cond: { row_existence: number; column_condition?: Buffer | undefined },
   now: bigint,
+  decoded?: readonly PkSlot[],
 ): ResolvedWrite {
   const def = t.def;
   if (kind === 'delete') {
@@ -73,7 +77,8 @@ export function writeRow(
   }
   if (row.deleteMarker) throw invalid(`A ${kind === 'put' ? 'PutRow' : 'UpdateRow'} row cannot carry a delete marker.`);
   if (kind === 'update' && !def.options.allowUpdate) throw invalid('UpdateRow is not allowed on this table (allow_update is false).');
-  const slots = decodePk(def, row.primaryKey, 'write');
+  // BatchWriteRow has decoded the key already (to find duplicates): do not decode it twice.
+  const slots = decoded ?? decodePk(def, row.primaryKey, 'write');
   const hasAuto = slots.includes('auto');
   if (hasAuto && cond.row_existence !== M.RowExistence.IGNORE) {
     throw invalid('The row existence expectation must be IGNORE when writing with an auto-increment placeholder.');
