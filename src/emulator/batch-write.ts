@@ -46,7 +46,7 @@ export function batchWriteRow(db: Db, body: Buffer, ctx: RequestContext): Buffer
         if (keys.has(key)) throw invalid(`Duplicated primary key in table '${tb.table_name}' of the BatchWriteRow request.`);
         keys.add(key);
       }
-      return { r, row };
+      return { r, row, slots };
     });
     return { t, rows };
   });
@@ -55,12 +55,12 @@ export function batchWriteRow(db: Db, body: Buffer, ctx: RequestContext): Buffer
   let index = 0;
   const tables = prepared.map(({ t, rows }) => ({
     table_name: t.def.name,
-    rows: rows.map(({ r, row }) => {
+    rows: rows.map(({ r, row, slots }) => {
       const injected = ctx.rowError(index++);
       if (injected) return { is_ok: false, error: injected };
       try {
         const kind = r.type === M.OperationType.PUT ? 'put' : r.type === M.OperationType.UPDATE ? 'update' : 'delete';
-        const w = writeRow(db, t, kind, row, r.condition, now);
+        const w = writeRow(db, t, kind, row, r.condition, now, kind === 'delete' ? undefined : slots);
         // Apply at once so that later rows of the batch see this one (auto-increment order).
         t.apply(w);
         applied.push({ table: t.def.name, w });

@@ -203,7 +203,7 @@ export const UNKNOWN_PATH_BUCKET = '(unknown)';
  * console.log(emu.stats());
  * await emu.close();
  * ```
- * @throws {ValidationError} for malformed options (code `INVALID_ARGUMENT`, naming the option); the
+ * @throws {EmulatorOptionError} for malformed options (code `INVALID_ARGUMENT`, naming the option); the
  *   listen error when the port is taken.
  */
 export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> {

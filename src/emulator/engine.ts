@@ -18,6 +18,7 @@ import { deleteRow, putRow, updateRow } from './row-writes.js';
 import { isRowVisible, type PkValue } from './store.js';
 import { Table } from './table.js';
 import { createTable, deleteTable, describeTable, listTable, updateTable } from './table-admin.js';
+import { columnMap } from './stored-row.js';
 
 export { LIMITS, SUPPORTED_APIS, type EmulatorLimits, type SupportedApi } from './limits.js';
 export type { EngineOptions, LogRecord, RequestContext } from './context.js';
@@ -141,7 +142,7 @@ export class Engine {
       for (const t of db.tables.values()) {
         yield { t: 'createTable', def: t.def, instance };
         for (const [partition, value] of t.autoIncrementCounters()) yield { t: 'autoIncrement', table: t.def.name, partition, value, instance };
-        for (const r of t.rows()) yield { t: 'restoreRow', table: t.def.name, pk: r.pk, cells: [...r.cells], marker: r.marker, instance };
+        for (const r of t.rows()) yield { t: 'restoreRow', table: t.def.name, pk: r.pk, cells: [...columnMap(r.cells)], marker: r.marker, instance };
       }
     }
   }

@@ -24,3 +24,4 @@ export type { FaultSpec, FaultInfo, RowErrorSpec, RowProbability, DropMode, Hold
 export { SUPPORTED_APIS, LIMITS } from './limits.js';
 export type { SupportedApi, EmulatorLimits } from './limits.js';
 export { OTS_ERROR_STATUS } from './errors.js';
+export { EmulatorOptionError } from './option-error.js';

@@ -1,13 +1,13 @@
 /**
  * Validation of {@link startEmulator}'s options, and the instance names they configure.
  *
- * Malformed options are a `ValidationError` (a `TimelineError`, code `INVALID_ARGUMENT`) naming
- * `options.<name>`, like every other public entry point of the library: this is the emulator's
- * one import from `core/`, kept so that callers can handle every rejection of the library alike.
+ * Malformed options are an {@link EmulatorOptionError} (name `'ValidationError'`, code
+ * `INVALID_ARGUMENT`) naming `options.<name>`, shaped like the library's `ValidationError` so that
+ * callers can handle every rejection alike, while the emulator imports nothing from `core/`.
  *
  * @packageDocumentation
  */
-import { ValidationError } from '../core/errors.js';
+import { EmulatorOptionError } from './option-error.js';
 import type { EmulatorOptions } from './emulator.js';
 
 /** The instance names an emulator serves: `names` as configured (maybe with `'*'`), `primary` the one clients get by default. */
@@ -24,7 +24,7 @@ export function instancesOf(option: string | readonly string[] | undefined, fall
 
 function checkInstanceNames(v: unknown): void {
   const bad = (): never => {
-    throw new ValidationError('options.instanceName', 'Expected `options.instanceName` to be a non-empty string or a non-empty array of distinct non-empty strings (`\'*\'` accepts any name)');
+    throw new EmulatorOptionError('options.instanceName', 'Expected `options.instanceName` to be a non-empty string or a non-empty array of distinct non-empty strings (`\'*\'` accepts any name)');
   };
   if (v === undefined) return;
   if (typeof v === 'string') {
@@ -37,17 +37,17 @@ function checkInstanceNames(v: unknown): void {
 /**
  * Checks the options object and every option's type and range.
  *
- * @throws {ValidationError} naming the option.
+ * @throws {EmulatorOptionError} naming the option.
  */
 export function checkOptions(input: unknown): EmulatorOptions {
   if (input === undefined) return {};
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new ValidationError('options', `Expected \`options\` to be an object or undefined, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`);
+    throw new EmulatorOptionError('options', `Expected \`options\` to be an object or undefined, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`);
   }
   const o = input as EmulatorOptions;
   const int = (v: unknown, name: string, min: number, max: number): void => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
-      throw new ValidationError(`options.${name}`, `Expected \`options.${name}\` to be an integer from ${min} to ${max}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+      throw new EmulatorOptionError(`options.${name}`, `Expected \`options.${name}\` to be an integer from ${min} to ${max}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
     }
   };
   int(o.port, 'port', 0, 65535);
@@ -56,21 +56,21 @@ export function checkOptions(input: unknown): EmulatorOptions {
   checkInstanceNames(o.instanceName);
   for (const k of ['host', 'accessKeyId', 'accessKeySecret', 'dataDir'] as const) {
     const v = o[k];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new ValidationError(`options.${k}`, `Expected \`options.${k}\` to be a non-empty string`);
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new EmulatorOptionError(`options.${k}`, `Expected \`options.${k}\` to be a non-empty string`);
   }
   for (const k of ['fsync', 'compactOnOpen', 'controlEndpoint'] as const) {
     const v = o[k];
-    if (v !== undefined && typeof v !== 'boolean') throw new ValidationError(`options.${k}`, `Expected \`options.${k}\` to be a boolean, got ${typeof v}`);
+    if (v !== undefined && typeof v !== 'boolean') throw new EmulatorOptionError(`options.${k}`, `Expected \`options.${k}\` to be a boolean, got ${typeof v}`);
   }
   if (o.clock !== undefined && typeof o.clock !== 'function') {
-    throw new ValidationError('options.clock', 'Expected `options.clock` to be a function returning milliseconds');
+    throw new EmulatorOptionError('options.clock', 'Expected `options.clock` to be a function returning milliseconds');
   }
   return o;
 }
 
-/** @throws {ValidationError} unless `v` is a bigint from 1n to 2^62. */
+/** @throws {EmulatorOptionError} unless `v` is a bigint from 1n to 2^62. */
 export function checkAutoIncrementStart(v: unknown): void {
   if (typeof v !== 'bigint' || v < 1n || v > 1n << 62n) {
-    throw new ValidationError('options.autoIncrementStart', 'Expected `options.autoIncrementStart` to be a bigint from 1n to 2n ** 62n');
+    throw new EmulatorOptionError('options.autoIncrementStart', 'Expected `options.autoIncrementStart` to be a bigint from 1n to 2n ** 62n');
   }
 }

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { crc8Byte, crc8Int64, crc8Range, crc8Uint32 } from './checksum.js';
-import { HEADER, Tag, VariantType, type PlainRow, type PlainValue } from './plain-buffer-format.js';
+import { HEADER, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
 
 /** Writes PlainBuffer rows into one growing buffer. */
 export class PlainBufferWriter {
@@ -61,13 +61,12 @@ export class PlainBufferWriter {
 
   #value(value: PlainValue, crcIn: number): number {
     this.#byte(Tag.CELL_VALUE);
-    const buf = (): Buffer => this.#buf;
     switch (value.type) {
       case 'INTEGER':
       case 'DOUBLE': {
         const type = value.type === 'INTEGER' ? VariantType.INTEGER : VariantType.DOUBLE;
         this.#ensure(13);
-        const b = buf();
+        const b = this.#buf;
         b.writeUInt32LE(9, this.#pos);
         b[this.#pos + 4] = type;
         const at = this.#pos + 5;
@@ -91,8 +90,8 @@ export class PlainBufferWriter {
         this.#byte(VariantType.STRING);
         const start = this.#prefixedUtf8(value.value);
         const n = this.#pos - start;
-        buf().writeUInt32LE(5 + n, lenAt);
-        return crc8Range(crc8Uint32(crc8Byte(crcIn, VariantType.STRING), n), buf(), start, this.#pos);
+        this.#buf.writeUInt32LE(5 + n, lenAt);
+        return crc8Range(crc8Uint32(crc8Byte(crcIn, VariantType.STRING), n), this.#buf, start, this.#pos);
       }
       case 'BINARY': {
         const data = value.value;
@@ -101,9 +100,9 @@ export class PlainBufferWriter {
         this.#u32(data.length);
         this.#ensure(data.length);
         const start = this.#pos;
-        buf().set(data, start);
+        this.#buf.set(data, start);
         this.#pos += data.length;
-        return crc8Range(crc8Uint32(crc8Byte(crcIn, VariantType.BLOB), data.length), buf(), start, this.#pos);
+        return crc8Range(crc8Uint32(crc8Byte(crcIn, VariantType.BLOB), data.length), this.#buf, start, this.#pos);
       }
       case 'NULL':
       case 'INF_MIN':
@@ -140,6 +139,57 @@ export class PlainBufferWriter {
     this.#byte(Tag.CELL_CHECKSUM);
     this.#byte(crc);
     return crc;
+  }
+
+  /**
+   * One primary-key cell straight from its stored value: a STRING key is kept as its UTF-8 bytes,
+   * written as they are (no decode to a string and encode back).
+   */
+  #pkCell(name: string, type: 'INTEGER' | 'STRING' | 'BINARY', v: bigint | Buffer): number {
+    this.#byte(Tag.CELL);
+    this.#byte(Tag.CELL_NAME);
+    const nameAt = this.#prefixedUtf8(name);
+    let crc = crc8Range(0, this.#buf, nameAt, this.#pos);
+    if (type === 'INTEGER') crc = this.#value({ type: 'INTEGER', value: v as bigint }, crc);
+    else {
+      const data = v as Buffer;
+      const variant = type === 'STRING' ? VariantType.STRING : VariantType.BLOB;
+      this.#ensure(1 + 4 + 1 + 4 + data.length + 2);
+      const b = this.#buf;
+      b[this.#pos++] = Tag.CELL_VALUE;
+      b.writeUInt32LE(5 + data.length, this.#pos);
+      b[this.#pos + 4] = variant;
+      b.writeUInt32LE(data.length, this.#pos + 5);
+      const start = this.#pos + 9;
+      b.set(data, start);
+      this.#pos = start + data.length;
+      crc = crc8Range(crc8Uint32(crc8Byte(crc, variant), data.length), b, start, this.#pos);
+    }
+    this.#byte(Tag.CELL_CHECKSUM);
+    this.#byte(crc);
+    return crc;
+  }
+
+  /**
+   * Writes a stored row: its primary key from the stored values and column definitions (no
+   * per-row cell objects), then `attributes`.
+   */
+  storedRow(
+    pkColumns: readonly { readonly name: string; readonly type: 'INTEGER' | 'STRING' | 'BINARY' }[],
+    pk: readonly (bigint | Buffer)[],
+    attributes: readonly PlainCell[],
+  ): void {
+    let rowCrc = 0;
+    this.pkTag();
+    for (let i = 0; i < pkColumns.length; i++) {
+      const col = pkColumns[i] as { readonly name: string; readonly type: 'INTEGER' | 'STRING' | 'BINARY' };
+      rowCrc = crc8Byte(rowCrc, this.#pkCell(col.name, col.type, pk[i] as bigint | Buffer));
+    }
+    if (attributes.length > 0) {
+      this.dataTag();
+      for (const c of attributes) rowCrc = crc8Byte(rowCrc, this.cell(c.name, c.value, c.op, c.timestamp));
+    }
+    this.endRow(rowCrc, false);
   }
 
   /** Starts the attribute section of a row. */
@@ -199,4 +249,18 @@ export function encodeRows(rows: readonly PlainRow[]): Buffer {
   w.header();
   for (const row of rows) w.row(row);
   return w.finish();
+}
+
+/** {@link encodeRow} for a stored row: see {@link PlainBufferWriter.storedRow}. */
+export function encodeStoredRow(
+  pkColumns: readonly { readonly name: string; readonly type: 'INTEGER' | 'STRING' | 'BINARY' }[],
+  pk: readonly (bigint | Buffer)[],
+  attributes: readonly PlainCell[],
+): Buffer {
+  scratch.truncate(0);
+  scratch.header();
+  scratch.storedRow(pkColumns, pk, attributes);
+  const out = Buffer.from(scratch.finish());
+  if (out.length > 64 * 1024) scratch = new PlainBufferWriter(4096);
+  return out;
 }

@@ -267,4 +267,4 @@ export function decodeRows(buf: Buffer): PlainRow[] {
   return rows;
 }
 
-export { encodeRow, encodeRows, PlainBufferWriter } from './plain-buffer-writer.js';
+export { encodeRow, encodeRows, encodeStoredRow, PlainBufferWriter } from './plain-buffer-writer.js';

@@ -48,7 +48,8 @@ export function decodePk(def: TableDef, cells: readonly PlainCell[], mode: PkMod
     if (bytes.length > LIMITS.primaryKeyValueBytes) {
       throw invalid(`The length of primary key column: '${col.name}' exceeds the MaxLength:${LIMITS.primaryKeyValueBytes} with CurrentLength:${bytes.length}.`);
     }
-    return Buffer.from(bytes);
+    // A STRING's bytes are fresh; a BINARY is copied so the stored key never aliases the request.
+    return v.type === 'STRING' ? bytes : Buffer.from(bytes);
   });
 }
 

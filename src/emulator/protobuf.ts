@@ -200,6 +200,25 @@ export class ProtoReader {
   }
 
   /** Reads a varint as a `bigint` (unsigned 64-bit). */
+  /**
+   * A varint as a number while it fits in 49 bits (7 bytes: every enum, length and small
+   * integer), else as a bigint: most fields then cost no bigint arithmetic at all.
+   */
+  varint(): number | bigint {
+    const start = this.#pos;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i++) {
+      if (this.#pos >= this.#end) throw new ProtobufDecodeError('truncated varint');
+      const byte = this.#buf[this.#pos++] as number;
+      result += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) return result;
+      scale *= 128;
+    }
+    this.#pos = start;
+    return this.varint64();
+  }
+
   varint64(): bigint {
     let result = 0n;
     let shift = 0n;
@@ -268,7 +287,14 @@ function toSigned64(u: bigint): bigint {
   return BigInt.asIntN(64, u);
 }
 
-function scalarFromVarint(type: ScalarType, raw: bigint): unknown {
+function scalarFromVarint(type: ScalarType, value: number | bigint): unknown {
+  if (typeof value === 'number') {
+    // Below 2^49: the 32-bit types convert exactly with the usual int32/uint32 coercions.
+    if (type === 'int32' || type === 'enum') return value | 0;
+    if (type === 'uint32') return value >>> 0;
+    if (type === 'bool') return value !== 0;
+  }
+  const raw = typeof value === 'number' ? BigInt(value) : value;
   switch (type) {
     case 'int64':
       return toSigned64(raw);
@@ -353,10 +379,10 @@ export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, n
         // Packed repeated scalars: proto2 senders may pack even without [packed=true].
         const inner = new ProtoReader(r.lengthDelimited());
         const list = out[fieldName] as unknown[];
-        while (!inner.done) list.push(scalarFromVarint(type, inner.varint64()));
+        while (!inner.done) list.push(scalarFromVarint(type, inner.varint()));
         continue;
       } else if (wire === WIRE_VARINT) {
-        value = scalarFromVarint(type, r.varint64());
+        value = scalarFromVarint(type, r.varint());
       } else {
         throw new ProtobufDecodeError(`${name}.${fieldName}: expected a varint`);
       }

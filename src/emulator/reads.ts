@@ -9,11 +9,12 @@ import { tableOf, type Db, type RequestContext } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import { LIMITS } from './limits.js';
 import * as M from './messages.js';
-import { encodeRow, PlainBufferWriter, type PlainCell, type PlainRow } from './plain-buffer.js';
+import { encodeStoredRow, PlainBufferWriter, type PlainCell } from './plain-buffer.js';
 import { decodePk, readPk } from './primary-keys.js';
 import { compareBounds, isAlive, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type TableDef } from './store.js';
 import type { Table } from './table.js';
-import { capacity, cu, decode, encode, parseRow, pkToCells } from './wire.js';
+import { capacity, cu, decode, encode, parseRow } from './wire.js';
+import { STRIDE } from './stored-row.js';
 
 /** A condition's view of rendered cells (sorted by name, newest version first). */
 function lookupIn(cells: readonly PlainCell[]): (name: string) => CellVersion[] | undefined {
@@ -75,7 +76,7 @@ function readSpec(
 }
 
 /** The row as a read returns it, or `undefined` when the read shows nothing. */
-function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainRow | undefined {
+function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainCell[] | undefined {
   const def = t.def;
   const ttl = def.options.timeToLive;
   const tableMax = def.options.maxVersions;
@@ -83,34 +84,41 @@ function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainRow
   const tr = spec.timeRange;
   let visible = row.marker !== undefined && isAlive(row.marker, ttl, now);
   let attributes: PlainCell[] = [];
-  // Column names are ASCII identifiers (checked on write), so code-unit order is byte order.
-  const names = row.cells.size > 1 ? [...row.cells.keys()].sort() : row.cells.keys();
-  for (const name of names) {
-    const versions = row.cells.get(name) as CellVersion[];
-    const selected = !(
-      (spec.columns && !spec.columns.has(name)) ||
-      (spec.startColumn !== undefined && name < spec.startColumn) ||
-      (spec.endColumn !== undefined && name >= spec.endColumn)
-    );
-    let taken = 0;
+  // Stored cells are flat, names in code-unit order (= byte order: names are ASCII identifiers,
+  // checked on write), each name's versions newest first.
+  const cells = row.cells;
+  let name = '';
+  let selected = false;
+  let index = 0;
+  let taken = 0;
+  for (let i = 0; i < cells.length; i += STRIDE) {
+    if (i === 0 || cells[i] !== name) {
+      name = cells[i] as string;
+      selected = !(
+        (spec.columns && !spec.columns.has(name)) ||
+        (spec.startColumn !== undefined && name < spec.startColumn) ||
+        (spec.endColumn !== undefined && name >= spec.endColumn)
+      );
+      index = 0;
+      taken = 0;
+    }
     // The newest table-max versions that are alive make the row visible; the read then keeps
     // those in its time range, up to its own max.
-    for (let i = 0; i < versions.length && i < tableMax; i++) {
-      const v = versions[i] as CellVersion;
-      if (!isAlive(v.ts, ttl, now)) continue;
-      visible = true;
-      if (!selected || taken >= max) continue;
-      if (tr && (v.ts < tr.start || v.ts >= tr.end)) continue;
-      attributes.push({ name, value: v.value, timestamp: v.ts });
-      taken++;
-    }
+    if (index++ >= tableMax) continue;
+    const ts = cells[i + 1] as bigint;
+    if (!isAlive(ts, ttl, now)) continue;
+    visible = true;
+    if (!selected || taken >= max) continue;
+    if (tr && (ts < tr.start || ts >= tr.end)) continue;
+    attributes.push({ name, value: cells[i + 2] as AttrValue, timestamp: ts });
+    taken++;
   }
   if (!visible) return undefined;
   if (attributes.length === 0 && spec.columns && !def.primaryKey.some((c) => spec.columns?.has(c.name))) return undefined;
   const filter = spec.filter;
   if (filter?.kind === 'pagination') attributes = paginateColumns(attributes, filter.offset, filter.limit);
   else if (filter && !matches(filter, lookupIn(attributes))) return undefined;
-  return { primaryKey: (row.pkCells ??= pkToCells(def, row.pk)), attributes, deleteMarker: false };
+  return attributes;
 }
 
 /** GetRow. */
@@ -121,8 +129,8 @@ export function getRow(db: Db, body: Buffer): Buffer {
   const pk = readPk(t.def, parseRow(req.primary_key, 'GetRowRequest.primary_key'));
   const now = db.opts.now();
   const stored = t.get(pk);
-  const row = stored ? render(t, stored, spec, now) : undefined;
-  const bytes = row ? encodeRow(row) : Buffer.alloc(0);
+  const attributes = stored ? render(t, stored, spec, now) : undefined;
+  const bytes = stored && attributes ? encodeStoredRow(t.def.primaryKey, stored.pk, attributes) : Buffer.alloc(0);
   return encode(M.GetRowResponse, { consumed: capacity(cu(bytes.length), 0), row: bytes }, 'GetRowResponse');
 }
 
@@ -154,10 +162,10 @@ export function getRange(db: Db, body: Buffer): Buffer {
       break;
     }
     scanned++;
-    const row = render(t, stored, spec, now);
-    if (!row) continue;
+    const attributes = render(t, stored, spec, now);
+    if (!attributes) continue;
     const before = w.length;
-    w.row(row);
+    w.storedRow(t.def.primaryKey, stored.pk, attributes);
     // Cut at a row boundary; a single oversized row still goes out alone.
     if (count > 0 && w.length > LIMITS.rangeBytes) {
       w.truncate(before);
@@ -172,7 +180,7 @@ export function getRange(db: Db, body: Buffer): Buffer {
     {
       consumed: capacity(cu(rowsBytes.length), 0),
       rows: rowsBytes,
-      next_start_primary_key: next ? encodeRow({ primaryKey: pkToCells(t.def, next), attributes: [], deleteMarker: false }) : undefined,
+      next_start_primary_key: next ? encodeStoredRow(t.def.primaryKey, next, []) : undefined,
     },
     'GetRangeResponse',
   );
@@ -201,8 +209,8 @@ export function batchGetRow(db: Db, body: Buffer, ctx: RequestContext): Buffer {
       try {
         const pk = readPk(t.def, parseRow(pkBytes, 'BatchGetRowRequest.primary_key'));
         const stored = t.get(pk);
-        const row = stored ? render(t, stored, spec, now) : undefined;
-        const bytes = row ? encodeRow(row) : Buffer.alloc(0);
+        const attributes = stored ? render(t, stored, spec, now) : undefined;
+        const bytes = stored && attributes ? encodeStoredRow(t.def.primaryKey, stored.pk, attributes) : Buffer.alloc(0);
         return { is_ok: true, consumed: capacity(cu(bytes.length), 0), row: bytes };
       } catch (e) {
         if (e instanceof OtsError) return { is_ok: false, error: { code: e.code, message: e.message } };

@@ -9,6 +9,7 @@ import { CellOp, type PlainCell, type PlainValue } from './plain-buffer.js';
 import { readableVersions, type AttrValue, type PkValue, type ResolvedCell, type ResolvedUpdateOp, type TableDef } from './store.js';
 import type { Table } from './table.js';
 import { INT64_MAX, INT64_MIN, NAME_RE, VT_NAME } from './wire.js';
+import { columnVersions } from './stored-row.js';
 
 function checkTimestamp(def: TableDef, name: string, ts: bigint, now: bigint): void {
   const dev = def.options.deviationCellVersionInSec * 1000n;
@@ -89,7 +90,7 @@ export function updateOps(t: Table, pk: readonly PkValue[] | undefined, attrs: r
         if (c.timestamp !== undefined) throw invalid(`INCREMENT on column '${c.name}' takes no timestamp.`);
         let base = pending.get(c.name);
         if (base === undefined && existing) {
-          const latest = readableVersions(existing.cells.get(c.name) ?? [], def.options, now)[0];
+          const latest = readableVersions(columnVersions(existing.cells, c.name), def.options, now)[0];
           if (latest && latest.value.type !== 'INTEGER') throw invalid(`INCREMENT on column '${c.name}' whose value is not an INTEGER.`);
           base = latest?.value.type === 'INTEGER' ? latest.value.value : undefined;
         }

@@ -8,12 +8,13 @@ import { matches, parseFilter } from './conditions.js';
 import { tableOf, type Db } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import * as M from './messages.js';
-import { encodeRow, type PlainCell, type PlainRow } from './plain-buffer.js';
-import { decodePk, readPk, resolvePk } from './primary-keys.js';
+import { encodeStoredRow, type PlainCell, type PlainRow } from './plain-buffer.js';
+import { decodePk, readPk, resolvePk, type PkSlot } from './primary-keys.js';
 import { putCells, updateOps } from './row-changes.js';
 import { isRowVisible, readableVersions, type PkValue, type ResolvedWrite } from './store.js';
 import type { Table } from './table.js';
-import { capacity, checkRowLimits, cu, decode, encode, parseRow, pkToCells, rowDataSize } from './wire.js';
+import { capacity, checkRowLimits, cu, decode, encode, parseRow, rowDataSize } from './wire.js';
+import { columnVersions } from './stored-row.js';
 
 /** Checks the row-existence expectation, then the column condition; `pk` is `undefined` for a row being created. */
 function checkCondition(t: Table, pk: readonly PkValue[] | undefined, cond: { row_existence: number; column_condition?: Buffer | undefined }, now: bigint): void {
@@ -28,7 +29,7 @@ function checkCondition(t: Table, pk: readonly PkValue[] | undefined, cond: { ro
   if (e !== M.RowExistence.IGNORE && (e === M.RowExistence.EXPECT_EXIST) !== (row !== undefined)) {
     throw new OtsError('OTSConditionCheckFail', 'Condition check failed.');
   }
-  if (filter && !matches(filter, (name) => (row ? readableVersions(row.cells.get(name) ?? [], t.def.options, now) : undefined))) {
+  if (filter && !matches(filter, (name) => (row ? readableVersions(columnVersions(row.cells, name), t.def.options, now) : undefined))) {
     throw new OtsError('OTSConditionCheckFail', 'Condition check failed.');
   }
 }
@@ -47,14 +48,17 @@ export function returnRow(
   if (type === M.ReturnType.RT_AFTER_MODIFY) {
     const row = t.get(pk);
     for (const name of rc?.return_column_names ?? []) {
-      const v = row ? readableVersions(row.cells.get(name) ?? [], t.def.options, now)[0] : undefined;
+      const v = row ? readableVersions(columnVersions(row.cells, name), t.def.options, now)[0] : undefined;
       if (v) attributes.push({ name, value: v.value, timestamp: v.ts });
     }
   }
-  return encodeRow({ primaryKey: pkToCells(t.def, pk), attributes, deleteMarker: false });
+  return encodeStoredRow(t.def.primaryKey, pk, attributes);
 }
 
-/** Resolves and checks one row write (conditions included); the caller applies it. */
+/**
+ * Resolves and checks one row write (conditions included); the caller applies it. `decoded`:
+ * the key of a put or update already decoded in write mode, if the caller has it.
+ */
 export function writeRow(
   db: Db,
   t: Table,
@@ -62,6 +66,7 @@ export function writeRow(
   row: PlainRow,
   cond: { row_existence: number; column_condition?: Buffer | undefined },
   now: bigint,
+  decoded?: readonly PkSlot[],
 ): ResolvedWrite {
   const def = t.def;
   if (kind === 'delete') {
@@ -72,7 +77,8 @@ export function writeRow(
   }
   if (row.deleteMarker) throw invalid(`A ${kind === 'put' ? 'PutRow' : 'UpdateRow'} row cannot carry a delete marker.`);
   if (kind === 'update' && !def.options.allowUpdate) throw invalid('UpdateRow is not allowed on this table (allow_update is false).');
-  const slots = decodePk(def, row.primaryKey, 'write');
+  // BatchWriteRow has decoded the key already (to find duplicates): do not decode it twice.
+  const slots = decoded ?? decodePk(def, row.primaryKey, 'write');
   const hasAuto = slots.includes('auto');
   if (hasAuto && cond.row_existence !== M.RowExistence.IGNORE) {
     throw invalid('The row existence expectation must be IGNORE when writing with an auto-increment placeholder.');

@@ -8,7 +8,8 @@
  *
  * @packageDocumentation
  */
-import type { PlainCell, PlainValue } from './plain-buffer.js';
+import type { PlainValue } from './plain-buffer.js';
+import { STRIDE, type FlatCells } from './stored-row.js';
 
 /** Primary-key column types. */
 export type PkType = 'INTEGER' | 'STRING' | 'BINARY';
@@ -76,17 +77,15 @@ export interface CellVersion {
   readonly value: AttrValue;
 }
 
-/** A stored row. `cells` maps a column name to its versions, newest first. */
+/** A stored row. `cells` holds every version of every column, flat (see {@link FlatCells}). */
 export interface StoredRow {
   readonly pk: readonly PkValue[];
-  readonly cells: Map<string, CellVersion[]>;
+  cells: FlatCells;
   /**
    * Write time of a PutRow that carried no attribute column. Such a primary-key-only row is
    * visible while this timestamp is within the table's TTL.
    */
   marker: bigint | undefined;
-  /** The primary key as PlainBuffer cells, made on the first read (the key never changes). */
-  pkCells?: PlainCell[] | undefined;
 }
 
 /** A range bound: a value per primary-key column, or the INF_MIN / INF_MAX sentinels. */
@@ -196,11 +195,21 @@ export function readableVersions(versions: readonly CellVersion[], opts: TableOp
   return out;
 }
 
-/** A row exists for reads and conditions when it has a readable cell or a live primary-key-only marker. */
+/**
+ * True when the row has a live marker or a live version among each column's newest
+ * `maxVersions` (the rule every read and condition applies).
+ */
 export function isRowVisible(row: StoredRow, opts: TableOptionsDef, now: bigint): boolean {
   if (row.marker !== undefined && isAlive(row.marker, opts.timeToLive, now)) return true;
-  for (const versions of row.cells.values()) {
-    if (readableVersions(versions, opts, now).length > 0) return true;
+  const cells = row.cells;
+  let name: unknown;
+  let taken = 0;
+  for (let i = 0; i < cells.length; i += STRIDE) {
+    if (cells[i] !== name) {
+      name = cells[i];
+      taken = 0;
+    }
+    if (taken++ < opts.maxVersions && isAlive(cells[i + 1] as bigint, opts.timeToLive, now)) return true;
   }
   return false;
 }

@@ -21,6 +21,7 @@ import {
   type StoredRow,
   type TableDef,
 } from './store.js';
+import { columnMap, flatten, flattenDistinct } from './stored-row.js';
 
 interface Partition {
   readonly first: PkValue;
@@ -58,6 +59,15 @@ export class Table {
   /** Last auto-increment value per partition, by {@link rowKey} of the partition value. */
   readonly #autoIncrement = new Map<string, { readonly first: PkValue; value: bigint }>();
   readonly #autoIncrementIndex: number;
+
+  // One copy of each column name for all rows (bounded: names are not evicted).
+  readonly #names = new Map<string, string>();
+  readonly #intern = (name: string): string => {
+    const shared = this.#names.get(name);
+    if (shared !== undefined) return shared;
+    if (this.#names.size < 10_000) this.#names.set(name, name);
+    return name;
+  };
 
   constructor(def: TableDef) {
     this.def = def;
@@ -117,7 +127,11 @@ export class Table {
 
   #insert(row: StoredRow): void {
     this.#size++;
-    const rows = (this.#partition(row.pk[0] as PkValue, true) as Partition).rows;
+    const p = this.#partition(row.pk[0] as PkValue, true) as Partition;
+    // Rows of one partition share its first key value (equal bytes): one object per partition
+    // instead of one per row for the GC to keep copying.
+    if (row.pk[0] !== p.first) (row.pk as PkValue[])[0] = p.first;
+    const rows = p.rows;
     const last = rows[rows.length - 1];
     // Appends at the tail are the common case (auto-increment keys): skip the search.
     if (last === undefined || comparePk(last.pk, row.pk) < 0) rows.push(row);
@@ -184,38 +198,45 @@ export class Table {
         if (existing) this.#remove(existing);
         return;
       case 'put': {
-        const row: StoredRow = { pk: w.pk, cells: new Map(), marker: w.cells.length === 0 ? w.ts : undefined };
-        for (const c of w.cells) {
-          let versions = row.cells.get(c.name);
-          if (!versions) row.cells.set(c.name, (versions = []));
-          insertVersion(versions, { ts: c.ts, value: c.value }, maxVersions);
+        let cells = flattenDistinct(w.cells, this.#intern);
+        if (cells === undefined) {
+          // A name given more than once: merge its versions as the service does.
+          const columns = new Map<string, CellVersion[]>();
+          for (const c of w.cells) {
+            let versions = columns.get(c.name);
+            if (!versions) columns.set(c.name, (versions = []));
+            insertVersion(versions, { ts: c.ts, value: c.value }, maxVersions);
+          }
+          cells = flatten(columns, this.#intern);
         }
+        const row: StoredRow = { pk: w.pk, cells, marker: w.cells.length === 0 ? w.ts : undefined };
         if (existing) this.#replace(existing, row);
         else this.#insert(row);
         return;
       }
       case 'update': {
-        let row = existing;
-        if (!row) row = { pk: w.pk, cells: new Map(), marker: undefined };
+        // Updates are rare next to puts: edit a column map, then store it flat again.
+        const columns = existing ? columnMap(existing.cells) : new Map<string, CellVersion[]>();
         for (const op of w.ops) {
           if (op.op === 'put') {
-            let versions = row.cells.get(op.name);
-            if (!versions) row.cells.set(op.name, (versions = []));
+            let versions = columns.get(op.name);
+            if (!versions) columns.set(op.name, (versions = []));
             insertVersion(versions, { ts: op.ts, value: op.value }, maxVersions);
           } else if (op.op === 'deleteAll') {
-            row.cells.delete(op.name);
+            columns.delete(op.name);
           } else {
-            const versions = row.cells.get(op.name);
+            const versions = columns.get(op.name);
             if (versions) {
               const i = versions.findIndex((v) => v.ts === op.ts);
               if (i >= 0) versions.splice(i, 1);
-              if (versions.length === 0) row.cells.delete(op.name);
+              if (versions.length === 0) columns.delete(op.name);
             }
           }
         }
-        const empty = row.cells.size === 0 && row.marker === undefined;
+        const empty = columns.size === 0 && existing?.marker === undefined;
         if (existing && empty) this.#remove(existing);
-        else if (!existing && !empty) this.#insert(row);
+        else if (existing) existing.cells = flatten(columns, this.#intern);
+        else if (!empty) this.#insert({ pk: w.pk, cells: flatten(columns, this.#intern), marker: undefined });
         return;
       }
     }
@@ -232,9 +253,7 @@ export class Table {
     const existing = this.get(row.pk);
     if (existing) this.#remove(existing);
     this.#bumpAutoIncrement(row.pk);
-    const cells = new Map<string, CellVersion[]>();
-    for (const [name, versions] of row.cells) cells.set(name, [...versions]);
-    this.#insert({ pk: row.pk, cells, marker: row.marker });
+    this.#insert({ pk: row.pk, cells: flatten(row.cells, this.#intern), marker: row.marker });
   }
 
   /**

@@ -7,9 +7,8 @@
 import { invalid, OtsError } from './errors.js';
 import { LIMITS } from './limits.js';
 import type * as M from './messages.js';
-import { decodeRow, PlainBufferError, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer.js';
+import { decodeRow, PlainBufferError, type PlainRow, type PlainValue } from './plain-buffer.js';
 import { decodeMessage, encodeMessage, ProtobufDecodeError, type Message, type MessageInput, type MessageSchema } from './protobuf.js';
-import type { PkType, PkValue, TableDef } from './store.js';
 
 /** Table and column names the service accepts. */
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
@@ -101,15 +100,4 @@ export function capacity(read: number, write: number): MessageInput<typeof M.Con
 /** Capacity units for a number of bytes: `ceil(bytes / 4 KB)`, at least 1. */
 export function cu(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / 4096));
-}
-
-function pkValueToPlain(type: PkType, v: PkValue): PlainValue {
-  if (type === 'INTEGER') return { type: 'INTEGER', value: v as bigint };
-  if (type === 'STRING') return { type: 'STRING', value: (v as Buffer).toString('utf8') };
-  return { type: 'BINARY', value: v as Buffer };
-}
-
-/** A stored primary key as PlainBuffer cells. */
-export function pkToCells(def: TableDef, pk: readonly PkValue[]): PlainCell[] {
-  return def.primaryKey.map((col, i) => ({ name: col.name, value: pkValueToPlain(col.type, pk[i] as PkValue) }));
 }

@@ -101,6 +101,25 @@ describe('protobuf codec', () => {
     expect(decodeMessage(schema, packed.finish()).xs).toEqual([1n, -2n]);
     expect(decodeMessage(schema, encodeMessage(schema, { xs: [5n, -6n] })).xs).toEqual([5n, -6n]);
   });
+
+  it('decodes varints on both sides of the 7-byte (49-bit) number fast path exactly', () => {
+    const schema = {
+      i64: { no: 1, type: 'int64', repeated: true },
+      u64: { no: 2, type: 'uint64', repeated: true },
+      s64: { no: 3, type: 'sint64', repeated: true },
+      i32: { no: 4, type: 'int32', repeated: true },
+      u32: { no: 5, type: 'uint32', repeated: true },
+      b: { no: 6, type: 'bool', repeated: true },
+    } as const;
+    const edges = [0n, 1n, 127n, 128n, (1n << 49n) - 1n, 1n << 49n, (1n << 56n) + 3n, (1n << 63n) - 1n];
+    const i64 = [...edges, -1n, -(1n << 49n), -(1n << 63n)];
+    const u64 = [...edges, (1n << 64n) - 1n];
+    const s64 = [...edges, -1n, -(1n << 48n) - 1n, -(1n << 63n)];
+    const i32 = [0, 1, 2 ** 31 - 1, -1, -(2 ** 31)];
+    const u32 = [0, 1, 2 ** 31, 2 ** 32 - 1];
+    const out = decodeMessage(schema, encodeMessage(schema, { i64, u64, s64, i32, u32, b: [true, false] }));
+    expect(out).toEqual({ i64, u64, s64, i32, u32, b: [true, false] });
+  });
 });
 
 describe('PlainBuffer codec', () => {

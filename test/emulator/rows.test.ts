@@ -292,4 +292,18 @@ describe('TTL and max versions (injected clock)', () => {
     expect((await get('versions', pk, { maxVersions: 10 })).row.attributes.map((c: { columnValue: unknown }) => c.columnValue)).toEqual(['v4']);
     await client.updateTable({ tableName: 'versions', tableOptions: { maxVersions: 3 } });
   });
+
+  it('keeps a PutRow that names a column twice as two versions, and returns columns in name order', async () => {
+    const pk = [{ pk: 'twice' }, { n: long(1) }];
+    const t0 = clock.ms - 5000;
+    await put('versions', pk, [{ zeta: 'z' }, { alpha: 'old', timestamp: t0 }, { alpha: 'new', timestamp: t0 + 1 }, { mid: 'm' }]);
+    const row = (await get('versions', pk, { maxVersions: 10 })).row;
+    const cells = row.attributes.map((c: { columnName: string; columnValue: unknown; timestamp: unknown }) => [c.columnName, c.columnValue, big(c.timestamp)]);
+    expect(cells).toEqual([
+      ['alpha', 'new', BigInt(t0 + 1)],
+      ['alpha', 'old', BigInt(t0)],
+      ['mid', 'm', BigInt(clock.ms)],
+      ['zeta', 'z', BigInt(clock.ms)],
+    ]);
+  });
 });
