@@ -10,7 +10,7 @@ import { after, collect, describe, readClock } from './internal.js';
 import type { InboxMessage, LargeGroup, MessengerEntry, MessengerOptions, MessengerSyncOptions, MessengerSyncResult, StoredMessage } from './messenger-types.js';
 import type { StoreTimeline } from './store-timeline.js';
 import { eventFromInbox, eventFromStore, isEventRow, type SyncEvent } from './sync-events.js';
-import { DEFAULT_SYNC_LIMIT, isLimited, nextIssuedAt, syncInternals, type SyncTimeline } from './sync-timeline.js';
+import { DEFAULT_SYNC_LIMIT, isLimited, nextIssuedAt, type SyncTimeline } from './sync-timeline.js';
 
 /** What the sync merge needs from the Messenger. */
 export interface SyncContext<T> {
@@ -43,7 +43,7 @@ export async function syncMerged<T>(ctx: SyncContext<T>, userId: string, options
   const opts = checkOptionsObject(options) as MessengerSyncOptions;
   const limit = checkOptionalPositiveInteger(opts.limit, 'options.limit') ?? DEFAULT_SYNC_LIMIT;
   const signal = checkSignal(opts.signal);
-  const { keyring } = syncInternals(ctx.inbox as SyncTimeline<unknown>);
+  const keyring = ctx.inbox.cursorKeyring;
   const scope = [ctx.inbox.store.table, ctx.store.store.table, userId];
   const previous: CursorState | undefined =
     opts.cursor === undefined

@@ -1,3 +1,5 @@
+// The Messenger's public types. Over 450 lines because each option and field carries its TSDoc
+// (defaults, caveats); there is no logic here.
 import type { Seq } from '../core/types.js';
 import type { ConversationOptions } from './conversation-types.js';
 import type { FanOutResult } from './fan-out.js';

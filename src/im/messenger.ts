@@ -1,6 +1,10 @@
+// The Messenger class: the public IM API (send, sync, history, recover, recall, edit, deleteForMe,
+// conversations, markRead, readReceipts). Over 450 lines because each method carries its TSDoc
+// with an example; the work itself lives in one module per concern (send-flow, messenger-sync,
+// recovery, change-flow, conversations, read-positions, receipts, messenger-options).
 import { TimelineError, ValidationError } from '../core/errors.js';
 import { GuardedBackend } from '../core/guarded-backend.js';
-import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSeq, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
+import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSeq, checkSignal, checkTimelineId } from '../core/validate.js';
 import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
 import { checkClock, checkDedupeWindow, checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
 import { groupsOf, syncMerged, type SyncContext } from './messenger-sync.js';
@@ -9,18 +13,14 @@ import { listConversations, type ConversationContext } from './conversations.js'
 import type { ConversationPage, ConversationsOptions, MarkReadInput, MarkReadResult, ReadReceipts, ReadReceiptsInput } from './conversation-types.js';
 import { markRead } from './read-positions.js';
 import { readReceipts } from './receipts.js';
-import { applyChange, defaultCanModify, deleteForUser, type ChangeContext, type ChangeRequest } from './change-flow.js';
-import { ChangeRecords } from './change-state.js';
+import { applyChange, deleteForUser, type ChangeContext } from './change-flow.js';
 import { readHistory } from './messenger-history.js';
 
 import type {
-  CanModify,
   ChangeResult,
   DeleteForMeInput,
   EditInput,
-  LifecycleOptions,
   RecallInput,
-  JournalOptions,
   MessengerEntry,
   MessengerHistoryOptions,
   MessengerOptions,
@@ -36,19 +36,14 @@ import type {
 import { recoverPass } from './recovery.js';
 import { sendJournaled, sendPlain, type SendContext, type SendRequest } from './send-flow.js';
 import { SendJournal } from './send-journal.js';
+export { DEFAULT_RECALL_WINDOW_MS };
+import { buildLifecycle, checkChangeInput, checkJournal, checkRetention, DEFAULT_CLAIM_WAIT_MS, DEFAULT_LEASE_MS, DEFAULT_RECALL_WINDOW_MS } from './messenger-options.js';
 import { StoreTimeline, type HistoryPage } from './store-timeline.js';
-import { syncInternals, SyncTimeline } from './sync-timeline.js';
+import { SyncTimeline } from './sync-timeline.js';
 
 /** Default of {@link MessengerOptions.largeGroupThreshold}. */
 export const DEFAULT_LARGE_GROUP_THRESHOLD = 500;
 const DEFAULT_RECENT_SENDS = 1000;
-const DEFAULT_JOURNAL_TTL_SECONDS = 7 * 86400;
-const DEFAULT_LEASE_MS = 30_000;
-const DEFAULT_CLAIM_WAIT_MS = 10_000;
-/** Default of {@link LifecycleOptions.recallWindowMs}: 2 minutes. */
-export const DEFAULT_RECALL_WINDOW_MS = 120_000;
-// TableStore's table-name rule, which the derived journal table name must also meet.
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 
 interface CachedSend<T> {
   readonly result: SendResult<T>;
@@ -129,7 +124,7 @@ export class Messenger<T> {
         'Expected `options.largeGroupsOf` to be a function returning the ids of the user\'s groups over `largeGroupThreshold`: without it, members of a large group never receive its messages. Pass `largeGroupThreshold: Infinity` to always fan out instead',
       );
     }
-    const now = checkClock(opts.now) ?? syncInternals(opts.sync as SyncTimeline<unknown>).now;
+    const now = checkClock(opts.now) ?? opts.sync.clock;
     const concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? DEFAULT_FAN_OUT_CONCURRENCY;
     const recent = opts.recentSends === undefined ? DEFAULT_RECENT_SENDS : opts.recentSends;
     if (typeof recent !== 'number' || !Number.isSafeInteger(recent) || recent < 0) {
@@ -603,104 +598,4 @@ export class Messenger<T> {
   #checkOpen(operation: string): void {
     if (this.#closed) throw new TimelineError('CLOSED', `this Messenger was closed; ${operation} is refused`, { operation });
   }
-}
-
-function checkRetention<T>(opts: Partial<MessengerOptions<T>>): void {
-  const storeTtl = opts.store!.store.ttlSeconds;
-  const syncTtl = opts.sync!.store.ttlSeconds;
-  if (storeTtl !== -1 && opts.allowExpiringHistory !== true) {
-    throw new ValidationError(
-      'options.store',
-      `Expected \`options.store\` to keep history forever (ttlSeconds -1), but its table ${opts.store!.store.table} has a TTL of ${storeTtl} seconds: history, and roaming, would silently expire. Pass \`allowExpiringHistory: true\` if a retention limit on history is intended`,
-    );
-  }
-  if (syncTtl === -1 && opts.allowPermanentInboxes !== true) {
-    throw new ValidationError(
-      'options.sync',
-      `Expected \`options.sync\` to have a TTL (e.g. 7 * 86400), but its table ${opts.sync!.store.table} keeps entries forever: every inbox would grow without bound. Pass \`allowPermanentInboxes: true\` if that is intended`,
-    );
-  }
-}
-
-function checkJournal(value: unknown, storeTable: string): Required<JournalOptions> | undefined {
-  if (value === false) return undefined;
-  const opts = checkOptionsObject(value, 'options.journal') as JournalOptions;
-  const table = opts.table ?? `${storeTable}_journal`;
-  if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
-    throw new ValidationError(
-      opts.table === undefined ? 'options.store' : 'options.journal.table',
-      opts.table === undefined
-        ? `the journal table name derived from the message store's table (${JSON.stringify(table)}) is not a valid table name; pass \`journal: { table }\``
-        : `Expected \`options.journal.table\` to be a table name (letters, digits and _, not starting with a digit, at most 255), got ${describe(table)}`,
-    );
-  }
-  const ttlSeconds = opts.ttlSeconds === undefined ? DEFAULT_JOURNAL_TTL_SECONDS : checkTtlSeconds(opts.ttlSeconds, 'options.journal.ttlSeconds');
-  const leaseMs = checkOptionalPositiveInteger(opts.leaseMs, 'options.journal.leaseMs') ?? DEFAULT_LEASE_MS;
-  const claimWait = opts.claimWaitMs === undefined ? DEFAULT_CLAIM_WAIT_MS : opts.claimWaitMs;
-  if (typeof claimWait !== 'number' || !Number.isSafeInteger(claimWait) || claimWait < 0) {
-    throw new ValidationError('options.journal.claimWaitMs', `Expected \`options.journal.claimWaitMs\` to be an integer from 0 and up, got ${describe(claimWait)}`);
-  }
-  return { table, ttlSeconds, leaseMs, claimWaitMs: claimWait };
-}
-
-function checkChangeInput<T>(input: unknown, kind: 'recall' | 'edit'): ChangeRequest<T> {
-  const shape = kind === 'recall' ? '{ conversationId, seq, by, requestId, recipients? }' : '{ conversationId, seq, by, requestId, message, recipients? }';
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new ValidationError('input', `Expected \`input\` to be an object ${shape}, got ${describe(input)}`);
-  }
-  const opts = input as Partial<EditInput<T>>;
-  const conversationId = checkTimelineId(opts.conversationId, 'input.conversationId');
-  const seq = checkSeq(opts.seq, 'input.seq');
-  const by = checkTimelineId(opts.by, 'input.by');
-  if (opts.requestId === undefined) {
-    throw new ValidationError('input.requestId', `Expected \`input.requestId\` to be a non-empty string: a client-generated id that makes a repeated ${kind} safe`);
-  }
-  const requestId = checkMessageId(opts.requestId, 'input.requestId')!;
-  const recipients = opts.recipients === undefined ? undefined : checkTimelineIds(opts.recipients, 'input.recipients');
-  if (kind === 'edit' && !('message' in opts)) throw new ValidationError('input.message', 'Expected `input.message` to be set: the new content');
-  const signal = checkSignal(opts.signal, 'input.signal');
-  return { kind, conversationId, seq, by, requestId, recipients, signal, ...(kind === 'edit' ? { message: opts.message as T } : {}) };
-}
-
-type LifecycleParts<T> = Omit<ChangeContext<T>, 'store' | 'changes' | 'canModify' | 'recallWindowMs'>;
-
-// The lifecycle's context, or why it is off. Explicit options on a backend that lacks a needed
-// capability are refused here, at construction.
-function buildLifecycle<T>(opts: Partial<MessengerOptions<T>>, parts: LifecycleParts<T>): { context?: ChangeContext<T>; off?: string } {
-  const canModifyOption = checkOptionalFunction<CanModify<T>>(opts.canModify, 'options.canModify');
-  if (opts.lifecycle === false) return { off: 'the Messenger was built with `lifecycle: false`' };
-  const explicit = opts.lifecycle !== undefined;
-  const o = checkOptionsObject(opts.lifecycle, 'options.lifecycle') as LifecycleOptions;
-  const store = opts.store!;
-  const table = o.table ?? `${store.store.table}_changes`;
-  if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
-    throw new ValidationError(
-      o.table === undefined ? 'options.store' : 'options.lifecycle.table',
-      o.table === undefined
-        ? `the change table name derived from the message store's table (${JSON.stringify(table)}) is not a valid table name; pass \`lifecycle: { table }\``
-        : `Expected \`options.lifecycle.table\` to be a table name (letters, digits and _, not starting with a digit, at most 255), got ${describe(table)}`,
-    );
-  }
-  const window = o.recallWindowMs === undefined ? DEFAULT_RECALL_WINDOW_MS : o.recallWindowMs;
-  if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 0) {
-    throw new ValidationError('options.lifecycle.recallWindowMs', `Expected \`options.lifecycle.recallWindowMs\` to be an integer from 0 and up (milliseconds), got ${describe(window)}`);
-  }
-  const guarded = GuardedBackend.wrap(store.store.backend);
-  const missing = [guarded.records === undefined ? 'keyed records' : undefined, guarded.mutations === undefined ? 'in-place update (`mutations`)' : undefined].filter(
-    (x): x is string => x !== undefined,
-  );
-  if (missing.length > 0) {
-    const why = `the message store's backend (${guarded.capabilities.name}) has no ${missing.join(' and no ')} capability, which recall, edit and deleteForMe need`;
-    if (explicit) throw new TimelineError('NOT_SUPPORTED', `${why}; use a backend that has it, or pass \`lifecycle: false\``, { operation: 'Messenger' });
-    return { off: why };
-  }
-  return {
-    context: {
-      ...parts,
-      store,
-      changes: new ChangeRecords(guarded.records!, table),
-      canModify: canModifyOption ?? defaultCanModify<T>(window),
-      recallWindowMs: window,
-    },
-  };
 }

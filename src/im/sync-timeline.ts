@@ -62,21 +62,6 @@ export interface SyncResult<E> {
   readonly limited: boolean;
 }
 
-/** What {@link syncInternals} returned. @internal */
-export interface SyncInternals {
-  readonly keyring: CursorKeyring;
-  readonly now: () => number;
-}
-
-/**
- * @deprecated Read `sync.cursorKeyring` and `sync.clock` instead; kept only until the Messenger
- * moves to them.
- * @internal
- */
-export function syncInternals(sync: SyncTimeline<unknown>): SyncInternals {
-  return { keyring: sync.cursorKeyring, now: sync.clock };
-}
-
 /**
  * When a new cursor's guarantee starts. A cursor promises that nothing after its position has
  * expired while it is younger than the TTL; that holds from the moment a sync reached the end of
