@@ -8,14 +8,13 @@ import { ConversationRecords } from './conversation-records.js';
 import type { ConversationOptions } from './conversation-types.js';
 import { DEFAULT_MAX_ROWS, DEFAULT_UNREAD_CAP, type ConversationContext } from './conversations.js';
 import { describe } from './internal.js';
+import { derivedTableName } from './messenger-options.js';
 import type { DeliveredEvent, InboxMessage, StoredMessage } from './messenger-types.js';
 import type { SyncTimeline } from './sync-timeline.js';
 import type { StoreTimeline } from './store-timeline.js';
 import type { Seq } from '../core/types.js';
 
 const log = createDebug('tablestore-timeline:conversations');
-// TableStore's table-name rule.
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 
 /** The Messenger's parts that conversations use. */
 export interface ConversationSetup<T> {
@@ -39,15 +38,7 @@ export interface ConversationSetup<T> {
 export function createConversations<T>(setup: ConversationSetup<T>): ConversationContext<T> | undefined {
   if (setup.options === undefined || setup.options === false) return undefined;
   const opts = checkOptionsObject(setup.options, 'options.conversations') as ConversationOptions;
-  const table = opts.table ?? `${setup.store.store.table}_conv`;
-  if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
-    throw new ValidationError(
-      opts.table === undefined ? 'options.store' : 'options.conversations.table',
-      opts.table === undefined
-        ? `the conversations table name derived from the message store's table (${JSON.stringify(table)}) is not a valid table name; pass \`conversations: { table }\``
-        : `Expected \`options.conversations.table\` to be a table name (letters, digits and _, not starting with a digit, at most 255), got ${describe(table)}`,
-    );
-  }
+  const table = derivedTableName(opts.table, setup.store.store.table, 'conv', 'conversations');
   const cap = opts.unreadCap === undefined ? DEFAULT_UNREAD_CAP : opts.unreadCap;
   if (typeof cap !== 'number' || !Number.isSafeInteger(cap) || cap < 1 || cap > 1000) {
     throw new ValidationError('options.conversations.unreadCap', `Expected \`options.conversations.unreadCap\` to be an integer from 1 to 1000, got ${describe(cap)}`);

@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import { throwIfAborted } from '../core/validate.js';
 import { readClock } from './internal.js';
 import type { RecoverResult } from './messenger-types.js';
-import { complete, type SendContext } from './send-flow.js';
+import { complete, owning, type SendContext } from './send-flow.js';
 import { newVersion } from './send-journal.js';
 
 const log = createDebug('tablestore-timeline:messenger');
@@ -46,14 +46,8 @@ export async function recoverPass<T>(ctx: SendContext<T>, signal: AbortSignal | 
       continue;
     }
     const claim = { state: taken, version };
-    let done;
-    try {
-      done = await complete(ctx, claim, undefined, undefined);
-    } catch (error) {
-      // Give the lease up at once so that the next pass (or a re-send) can try again.
-      await journal.replace({ ...claim.state, leaseUntil: 0 }, claim.version).catch(() => undefined);
-      throw error;
-    }
+    // On failure the lease is given up at once, so that the next pass (or a re-send) can try again.
+    const done = await owning(ctx, claim, () => complete(ctx, claim, undefined, undefined));
     if (done.outcome === 'released') result.released += 1;
     else if (done.outcome === 'completed') result.completed += 1;
     else result.skipped += 1;

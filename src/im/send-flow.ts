@@ -146,7 +146,7 @@ export async function sendJournaled<T>(ctx: SendContext<T>, req: SendRequest<T>)
  * the lease is given up at once (best effort), so that the client's re-send, or recovery, takes the
  * send over now instead of waiting out the lease behind a claim nobody is working on.
  */
-async function owning<T, R>(ctx: SendContext<T>, claim: Claim, work: () => Promise<R>): Promise<R> {
+export async function owning<T, R>(ctx: SendContext<T>, claim: Claim, work: () => Promise<R>): Promise<R> {
   try {
     return await work();
   } catch (error) {
@@ -201,9 +201,9 @@ async function storeAndDeliver<T>(
           .timeline(state.conversationId)
           .append({ senderId: state.senderId, sentAt: readClock(ctx.now), message: req!.message }, { messageId: state.messageId, signal });
       } catch (error) {
-        // The caller (`owning`) gives up the lease, so that the next caller takes over at once: it
-        // finds the entry if this write landed after all, and stores it otherwise.
-        await lease.stop();
+        // The caller (`owning`) gives up the lease once `finally` below has stopped renewing it, so
+        // that the next caller takes over at once: it finds the entry if this write landed after
+        // all, and stores it otherwise.
         throw renameMessageError(error, state.conversationId);
       }
     }
