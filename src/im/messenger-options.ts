@@ -5,7 +5,7 @@ import { GuardedBackend } from '../core/guarded-backend.js';
 import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSeq, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
 import { defaultCanModify, type ChangeContext, type ChangeRequest } from './change-flow.js';
 import { ChangeRecords } from './change-state.js';
-import { checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
+import { checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
 import type { CanModify, EditInput, JournalOptions, LifecycleOptions, MessengerOptions } from './messenger-types.js';
 
 const DEFAULT_JOURNAL_TTL_SECONDS = 7 * 86400;
@@ -39,13 +39,15 @@ export function derivedTableName(given: unknown, storeTable: string, suffix: str
 export function checkRetention<T>(opts: Partial<MessengerOptions<T>>): void {
   const storeTtl = opts.store!.store.ttlSeconds;
   const syncTtl = opts.sync!.store.ttlSeconds;
-  if (storeTtl !== -1 && opts.allowExpiringHistory !== true) {
+  const allowExpiringHistory = checkOptionalBoolean(opts.allowExpiringHistory, 'options.allowExpiringHistory') ?? false;
+  const allowPermanentInboxes = checkOptionalBoolean(opts.allowPermanentInboxes, 'options.allowPermanentInboxes') ?? false;
+  if (storeTtl !== -1 && !allowExpiringHistory) {
     throw new ValidationError(
       'options.store',
       `Expected \`options.store\` to keep history forever (ttlSeconds -1), but its table ${opts.store!.store.table} has a TTL of ${storeTtl} seconds: history, and roaming, would silently expire. Pass \`allowExpiringHistory: true\` if a retention limit on history is intended`,
     );
   }
-  if (syncTtl === -1 && opts.allowPermanentInboxes !== true) {
+  if (syncTtl === -1 && !allowPermanentInboxes) {
     throw new ValidationError(
       'options.sync',
       `Expected \`options.sync\` to have a TTL (e.g. 7 * 86400), but its table ${opts.sync!.store.table} keeps entries forever: every inbox would grow without bound. Pass \`allowPermanentInboxes: true\` if that is intended`,

@@ -196,12 +196,18 @@ export class SendJournal {
     if (result.ok) return 'applied';
     if (result.conflict) return 'lost';
     if (!(result.error instanceof WriteUncertainError)) throw result.error;
+    const current = await this.#readVersion(at, signal);
+    if (current === version) return 'applied';
+    return current === expected ? 'not-applied' : 'lost';
+  }
+
+  // The version of a send's journal record (undefined when absent), read up to three times: a
+  // write whose fate is left unknown would block its message for a whole lease.
+  async #readVersion(at: Location, signal: AbortSignal | undefined): Promise<string | undefined> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        const record = await this.#records.getRecord(this.table, at.partition, at.key, signal === undefined ? undefined : { signal });
-        if (record?.version === version) return 'applied';
-        return record?.version === expected ? 'not-applied' : 'lost';
+        return (await this.#records.getRecord(this.table, at.partition, at.key, signal === undefined ? undefined : { signal }))?.version;
       } catch (error) {
         lastError = error;
       }
@@ -271,20 +277,7 @@ export class SendJournal {
   async #settle(result: RecordWriteResult, at: Location, version: string, signal: AbortSignal | undefined): Promise<boolean> {
     if (result.ok) return true;
     if (result.conflict) return false;
-    if (result.error instanceof WriteUncertainError) {
-      // Read back, a few times: a claim whose fate is left unknown would block its message for a
-      // whole lease.
-      let lastError: unknown;
-      for (let attempt = 1; attempt <= 3; attempt++) {
-        try {
-          const record = await this.#records.getRecord(this.table, at.partition, at.key, signal === undefined ? undefined : { signal });
-          return record?.version === version;
-        } catch (error) {
-          lastError = error;
-        }
-      }
-      throw lastError;
-    }
+    if (result.error instanceof WriteUncertainError) return (await this.#readVersion(at, signal)) === version;
     throw result.error;
   }
 }

@@ -289,6 +289,9 @@ describe('send journal options', () => {
     expect(() => new Messenger<Chat>({ ...parts(backend, 86400), allowExpiringHistory: true })).not.toThrow();
     expect(() => new Messenger<Chat>(parts(backend, -1, -1))).toThrow(expect.objectContaining({ parameter: 'options.sync', message: expect.stringContaining('allowPermanentInboxes') }));
     expect(() => new Messenger<Chat>({ ...parts(backend, -1, -1), allowPermanentInboxes: true })).not.toThrow();
+    // The opt-outs are booleans: anything else is named, not read as "no".
+    expect(() => new Messenger<Chat>({ ...parts(backend, 86400), allowExpiringHistory: 'yes' as never })).toThrow(expect.objectContaining({ parameter: 'options.allowExpiringHistory' }));
+    expect(() => new Messenger<Chat>({ ...parts(backend, -1, -1), allowPermanentInboxes: 1 as never })).toThrow(expect.objectContaining({ parameter: 'options.allowPermanentInboxes' }));
   });
 
   it('validates journal options', () => {
