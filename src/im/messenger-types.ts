@@ -199,7 +199,7 @@ export interface MessengerOptions<T> {
    * The conversation list, read positions and receipts ({@link Messenger.conversations},
    * {@link Messenger.markRead}, {@link Messenger.readReceipts}), kept in a record table of the
    * message store's backend. Cost when on: each write-diffused send also moves one list row per
-   * inbox it reaches, in batches of 200 (⌈targets/200⌉ extra requests, run after the fan-out);
+   * inbox it reaches, in batches of 200 (⌈targets/200⌉ extra requests, sent beside the fan-out);
    * read-diffused sends write nothing more. See docs/architecture.md, "Conversations".
    * @default false (off: those methods reject with `NOT_SUPPORTED`)
    */

@@ -8,7 +8,7 @@ import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, check
 import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
 import { checkClock, checkDedupeWindow, checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
 import { groupsOf, syncMerged, type SyncContext } from './messenger-sync.js';
-import { createConversations, withListRows } from './conversation-setup.js';
+import { createConversations, listRowWriter } from './conversation-setup.js';
 import { listConversations, type ConversationContext } from './conversations.js';
 import type { ConversationPage, ConversationsOptions, MarkReadInput, MarkReadResult, ReadReceipts, ReadReceiptsInput } from './conversation-types.js';
 import { markRead } from './read-positions.js';
@@ -146,7 +146,7 @@ export class Messenger<T> {
       sendJournal = new SendJournal(records, journal.table);
       this.#journalSpec = { table: journal.table, ttlSeconds: journal.ttlSeconds };
     }
-    // Conversations (issue 16): built before the send context, whose onDelivered moves list rows.
+    // Conversations (issue 16): built before the send context, which moves list rows.
     this.#conv = createConversations({
       options: opts.conversations,
       records: GuardedBackend.wrap(opts.store.store.backend).records,
@@ -170,7 +170,8 @@ export class Messenger<T> {
       dedupeWindow: checkDedupeWindow(opts.dedupeWindow),
       concurrency,
       checkBeforeSend: checkOptionalBoolean(opts.checkBeforeSend, 'options.checkBeforeSend') ?? true,
-      onDelivered: withListRows(this.#conv, checkOptionalFunction(opts.onDelivered, 'options.onDelivered')),
+      onDelivered: checkOptionalFunction(opts.onDelivered, 'options.onDelivered'),
+      listRows: listRowWriter(this.#conv),
       ready: () => this.#ready(),
     };
     this.#sync = { store: opts.store, inbox: opts.sync, largeGroupsOf: largeGroupsOf ?? (() => []), now, concurrency };
