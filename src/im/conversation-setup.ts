@@ -7,7 +7,7 @@ import { checkOptionalPositiveInteger, checkOptionsObject } from '../core/valida
 import { ConversationRecords } from './conversation-records.js';
 import type { ConversationOptions } from './conversation-types.js';
 import { DEFAULT_MAX_ROWS, DEFAULT_UNREAD_CAP, type ConversationContext } from './conversations.js';
-import { describe } from './internal.js';
+import { describe, lazyOnce } from './internal.js';
 import { derivedTableName } from './messenger-options.js';
 import type { InboxMessage, MessengerEntry, StoredMessage } from './messenger-types.js';
 import type { SyncTimeline } from './sync-timeline.js';
@@ -52,7 +52,6 @@ export function createConversations<T>(setup: ConversationSetup<T>): Conversatio
     );
   }
   const records = new ConversationRecords(setup.records, table, setup.concurrency);
-  let ready: Promise<void> | undefined;
   return {
     records,
     store: setup.store,
@@ -64,11 +63,7 @@ export function createConversations<T>(setup: ConversationSetup<T>): Conversatio
     maxRows,
     threshold: setup.threshold,
     concurrency: setup.concurrency,
-    ready: () =>
-      (ready ??= records.ensureTable().catch((error: unknown) => {
-        ready = undefined; // the next call retries
-        throw error;
-      })),
+    ready: lazyOnce(() => records.ensureTable()),
   };
 }
 
