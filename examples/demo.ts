@@ -49,6 +49,8 @@ async function run(backend: TimelineBackend, clock: () => number, advance: (ms: 
     largeGroupThreshold: 500,
     // The app knows which large groups a user is in; here only the 2,000-member town hall.
     largeGroupsOf: (userId) => (townHall.includes(userId) ? ['group:town-hall'] : []),
+    // The conversation list: per-user list rows and read positions in a record table.
+    conversations: {},
     now: clock,
   });
   const group = ['A', 'B', 'C', 'D', 'E'];
@@ -165,6 +167,30 @@ async function run(backend: TimelineBackend, clock: () => number, advance: (ms: 
     line(`   ${r.entries.length} entry reached B through its sync, without a write to B's inbox`);
     const other = await messenger.sync('user1234', {});
     line(`   user1234 (a member who never synced) starts at the group's latest entry: ${other.entries.length} entries, then follows new posts`);
+  });
+
+  const showList = async (device: string): Promise<void> => {
+    const { items } = await messenger.conversations('B');
+    for (const c of items) {
+      const badge = c.unread === 0 ? '' : ` (${c.unread}${c.unreadCapped ? '+' : ''} unread)`;
+      line(`   ${device}: ${c.conversationId.padEnd(16)} ${c.lastMessage?.senderId}: "${c.lastMessage?.message.text}"${badge}`);
+    }
+  };
+  await step('B opens the conversation list on the laptop: newest activity first, with unread badges', async () => {
+    await showList('laptop');
+    line("   (B's own reply in group:launch counts as read: only A's later message is unread)");
+  });
+
+  await step('B reads both conversations on the phone; the laptop clears its badges through sync', async () => {
+    for (const conversationId of ['group:launch', 'group:town-hall']) {
+      const newest = (await messenger.history(conversationId, { limit: 1 })).entries[0]!;
+      const marked = await messenger.markRead({ userId: 'B', conversationId, seq: newest.seq });
+      line(`   phone: markRead ${conversationId} up to seq ${marked.seq}`);
+    }
+    const r = await messenger.sync('B', { cursor: devices.laptop });
+    devices.laptop = r.cursor;
+    line(`   laptop's next sync: events [${r.events.map((e) => `${e.type} ${e.conversationId}`).join(', ')}]`);
+    await showList('laptop');
   });
 
   await step('A edits a typo in launch-5: the stored message changes in place, each inbox gets an edit event', async () => {

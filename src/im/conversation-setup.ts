@@ -1,5 +1,5 @@
 // How a Messenger turns on conversations: its options, its context, and the hook that moves the
-// list rows after each delivered send.
+// list rows of each write-diffused send.
 import createDebug from 'debug';
 import { TimelineError, ValidationError } from '../core/errors.js';
 import type { RecordBackend } from '../core/records.js';
@@ -7,9 +7,9 @@ import { checkOptionalPositiveInteger, checkOptionsObject } from '../core/valida
 import { ConversationRecords } from './conversation-records.js';
 import type { ConversationOptions } from './conversation-types.js';
 import { DEFAULT_MAX_ROWS, DEFAULT_UNREAD_CAP, type ConversationContext } from './conversations.js';
-import { describe } from './internal.js';
+import { describe, lazyOnce } from './internal.js';
 import { derivedTableName } from './messenger-options.js';
-import type { DeliveredEvent, InboxMessage, StoredMessage } from './messenger-types.js';
+import type { InboxMessage, MessengerEntry, StoredMessage } from './messenger-types.js';
 import type { SyncTimeline } from './sync-timeline.js';
 import type { StoreTimeline } from './store-timeline.js';
 import type { Seq } from '../core/types.js';
@@ -52,7 +52,6 @@ export function createConversations<T>(setup: ConversationSetup<T>): Conversatio
     );
   }
   const records = new ConversationRecords(setup.records, table, setup.concurrency);
-  let ready: Promise<void> | undefined;
   return {
     records,
     store: setup.store,
@@ -64,35 +63,31 @@ export function createConversations<T>(setup: ConversationSetup<T>): Conversatio
     maxRows,
     threshold: setup.threshold,
     concurrency: setup.concurrency,
-    ready: () =>
-      (ready ??= records.ensureTable().catch((error: unknown) => {
-        ready = undefined; // the next call retries
-        throw error;
-      })),
+    ready: lazyOnce(() => records.ensureTable()),
   };
 }
 
 /**
- * Wraps the application's `onDelivered` so that every delivered write-diffused send (by `send` or
- * by `recover`) first moves the list rows of its inboxes and of its sender. A failure is logged,
+ * The send flow's list-row hook, or undefined when conversations are off: moves the list rows of
+ * a write-diffused send's users (its inboxes and its sender) to the message. The send flow runs it
+ * beside the inbox fan-out, so it adds requests but no round trip, and again whenever a send is
+ * taken over or recovered (the rows are monotonic puts: writing them twice changes nothing), so a
+ * crash between the fan-out and the rows does not leave them behind for good. A failure is logged,
  * not thrown: the message is stored and delivered, and the conversation keeps its previous place
  * in those lists until its next message (its last message and unread count are read from the
  * conversation itself, so they stay right).
  */
-export function withListRows<T>(ctx: ConversationContext<T> | undefined, onDelivered: ((event: DeliveredEvent<T>) => void | Promise<void>) | undefined) {
-  if (ctx === undefined) return onDelivered;
-  return async (event: DeliveredEvent<T>): Promise<void> => {
-    if (event.mode === 'write') {
-      const users = [...new Set([...event.recipients, event.entry.senderId])];
-      try {
-        await ctx.ready();
-        const row = { conversationId: event.entry.conversationId, seq: event.entry.seq, at: event.entry.sentAt, kind: users.length <= 2 ? ('direct' as const) : ('group' as const) };
-        const failed = await ctx.records.touch(users, row, undefined);
-        if (failed.length > 0) log('list rows of %s seq %s: %d of %d failed, first: %O', row.conversationId, row.seq, failed.length, users.length, failed[0]!.error);
-      } catch (error) {
-        log('list rows of %s seq %s failed: %O', event.entry.conversationId, event.entry.seq, error);
-      }
+export function listRowWriter<T>(ctx: ConversationContext<T> | undefined): ((entry: MessengerEntry<T>, users: readonly string[]) => Promise<void>) | undefined {
+  if (ctx === undefined) return undefined;
+  return async (entry, users) => {
+    try {
+      await ctx.ready();
+      const row = { conversationId: entry.conversationId, seq: entry.seq, at: entry.sentAt, kind: users.length <= 2 ? ('direct' as const) : ('group' as const) };
+      // No signal: an aborted send still has its message stored, and the list should show it.
+      const failed = await ctx.records.touch(users, row, undefined);
+      if (failed.length > 0) log('list rows of %s seq %s: %d of %d failed, first: %O', row.conversationId, row.seq, failed.length, users.length, failed[0]!.error);
+    } catch (error) {
+      log('list rows of %s seq %s failed: %O', entry.conversationId, entry.seq, error);
     }
-    await onDelivered?.(event);
   };
 }

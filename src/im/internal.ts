@@ -79,3 +79,19 @@ export async function collect<E>(iterable: AsyncIterable<E>): Promise<E[]> {
   for await (const item of iterable) out.push(item);
   return out;
 }
+
+/**
+ * A lazy initialisation shared by concurrent callers: the first call runs `init`, later ones get
+ * the same promise; a failed run is forgotten, so that the next call tries again.
+ */
+export function lazyOnce(init: () => Promise<unknown>): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () =>
+    (pending ??= init().then(
+      () => undefined,
+      (error: unknown) => {
+        pending = undefined;
+        throw error;
+      },
+    ));
+}

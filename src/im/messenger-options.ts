@@ -1,12 +1,14 @@
-// The Messenger's option checks: retention of its stores, the send journal, the lifecycle, and the
-// tables derived from the message store's name.
+// The Messenger's option and input checks: retention of its stores, the send journal, the
+// lifecycle, the tables derived from the message store's name, and the inputs of send, recall,
+// edit and deleteForMe.
 import { TimelineError, ValidationError } from '../core/errors.js';
 import { GuardedBackend } from '../core/guarded-backend.js';
 import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSeq, checkSignal, checkTimelineId, checkTtlSeconds } from '../core/validate.js';
 import { defaultCanModify, type ChangeContext, type ChangeRequest } from './change-flow.js';
 import { ChangeRecords } from './change-state.js';
 import { checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
-import type { CanModify, EditInput, JournalOptions, LifecycleOptions, MessengerOptions } from './messenger-types.js';
+import type { CanModify, DeleteForMeInput, EditInput, JournalOptions, LifecycleOptions, MessengerOptions, SendInput } from './messenger-types.js';
+import type { SendRequest } from './send-flow.js';
 
 const DEFAULT_JOURNAL_TTL_SECONDS = 7 * 86400;
 /** Default of `journal.leaseMs`. */
@@ -122,5 +124,38 @@ export function buildLifecycle<T>(opts: Partial<MessengerOptions<T>>, parts: Lif
       canModify: canModifyOption ?? defaultCanModify<T>(window),
       recallWindowMs: window,
     },
+  };
+}
+
+/** Validates the input of `send`; its targets are the recipients, plus the sender with `deliverToSender`. */
+export function checkSendInput<T>(input: unknown, deliverToSender: boolean): SendRequest<T> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationError('input', `Expected \`input\` to be an object { conversationId, senderId, recipients, message, messageId }, got ${describe(input)}`);
+  }
+  const opts = input as Partial<SendInput<T>>;
+  const conversationId = checkTimelineId(opts.conversationId, 'input.conversationId');
+  const senderId = checkTimelineId(opts.senderId, 'input.senderId');
+  const recipients = checkTimelineIds(opts.recipients, 'input.recipients');
+  if (!('message' in opts)) throw new ValidationError('input.message', 'Expected `input.message` to be set');
+  if (opts.messageId === undefined) {
+    throw new ValidationError('input.messageId', 'Expected `input.messageId` to be a non-empty string: a client-generated id that makes a re-send safe');
+  }
+  const messageId = checkMessageId(opts.messageId, 'input.messageId')!;
+  const signal = checkSignal(opts.signal, 'input.signal');
+  const targets = deliverToSender && !recipients.includes(senderId) ? [...recipients, senderId] : recipients;
+  return { conversationId, senderId, targets, message: opts.message as T, messageId, signal };
+}
+
+/** Validates the input of `deleteForMe`. */
+export function checkDeleteInput(input: unknown): Required<Omit<DeleteForMeInput, 'signal'>> & { signal: AbortSignal | undefined } {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationError('input', `Expected \`input\` to be an object { userId, conversationId, seq }, got ${describe(input)}`);
+  }
+  const opts = input as Partial<DeleteForMeInput>;
+  return {
+    userId: checkTimelineId(opts.userId, 'input.userId'),
+    conversationId: checkTimelineId(opts.conversationId, 'input.conversationId'),
+    seq: checkSeq(opts.seq, 'input.seq'),
+    signal: checkSignal(opts.signal, 'input.signal'),
   };
 }

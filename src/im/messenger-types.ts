@@ -1,5 +1,6 @@
-// The Messenger's public types. Over 450 lines because each option and field carries its TSDoc
-// (defaults, caveats); there is no logic here.
+// The Messenger's public types: messages, entries, options, send and sync. Each option and field
+// carries its TSDoc (defaults, caveats); there is no logic here. The send journal's and the message
+// lifecycle's types live in journal-types.ts and lifecycle-types.ts, re-exported from here.
 import type { Seq } from '../core/types.js';
 import type { ConversationOptions } from './conversation-types.js';
 import type { FanOutResult } from './fan-out.js';
@@ -7,6 +8,11 @@ import type { StoredSyncEvent, SyncEvent } from './sync-events.js';
 import type { SyncResult } from './sync-timeline.js';
 import type { StoreTimeline } from './store-timeline.js';
 import type { SyncTimeline } from './sync-timeline.js';
+import type { JournalOptions } from './journal-types.js';
+import type { CanModify, LifecycleOptions } from './lifecycle-types.js';
+
+export type { JournalOptions, RecoverOptions, RecoverResult } from './journal-types.js';
+export type { CanModify, ChangeResult, DeleteForMeInput, EditInput, LifecycleOptions, ModifyRequest, RecallInput } from './lifecycle-types.js';
 
 /** What the Messenger keeps in a conversation's store timeline (the message store). */
 export interface StoredMessage<T> {
@@ -199,7 +205,7 @@ export interface MessengerOptions<T> {
    * The conversation list, read positions and receipts ({@link Messenger.conversations},
    * {@link Messenger.markRead}, {@link Messenger.readReceipts}), kept in a record table of the
    * message store's backend. Cost when on: each write-diffused send also moves one list row per
-   * inbox it reaches, in batches of 200 (⌈targets/200⌉ extra requests, run after the fan-out);
+   * inbox it reaches, in batches of 200 (⌈targets/200⌉ extra requests, sent beside the fan-out);
    * read-diffused sends write nothing more. See docs/architecture.md, "Conversations".
    * @default false (off: those methods reject with `NOT_SUPPORTED`)
    */
@@ -322,143 +328,4 @@ export interface MessengerHistoryOptions {
   limit?: number;
   /** Stops the read: it rejects with an `AbortedError`. */
   signal?: AbortSignal;
-}
-
-
-/** Options of the send journal ({@link MessengerOptions.journal}). */
-export interface JournalOptions {
-  /**
-   * The record table. Created by {@link Messenger.init} (or lazily by the first send).
-   * @default `${storeTable}_journal`
-   */
-  table?: string;
-  /**
-   * How long a finished send is remembered, in seconds: a re-send within it is answered from the
-   * journal. -1 (forever) or at least 86400 (TableStore's rule).
-   * @default 604800 (7 days)
-   */
-  ttlSeconds?: number;
-  /**
-   * How long a claim is exclusive, in milliseconds. After it, another Messenger may take the send
-   * over (finish it, or release it for the client's re-send). Longer than any send takes; a send
-   * that runs long renews it.
-   * @default 30000
-   */
-  leaseMs?: number;
-  /**
-   * How long a send of a message that another caller is sending right now waits for that caller
-   * to finish, in milliseconds, before it rejects with `SEND_IN_PROGRESS` (retryable). 0: reject
-   * at once.
-   * @default 10000
-   */
-  claimWaitMs?: number;
-}
-
-/** What {@link Messenger.recover} did. */
-export interface RecoverResult {
-  /** Unfinished sends found in the journal. */
-  readonly pending: number;
-  /** Sends this call finished (fan-out completed and journaled). */
-  readonly completed: number;
-  /** Claims this call released because their owner died before storing the message. */
-  readonly released: number;
-  /** Sends left alone: still within their lease, or taken by another recoverer first. */
-  readonly skipped: number;
-  /** Stale hints removed (their send had finished). */
-  readonly cleaned: number;
-  /** Inbox rows this call wrote. */
-  readonly rowsWritten: number;
-}
-
-/** Options of {@link Messenger.recover}. */
-export interface RecoverOptions {
-  /** Stops the pass between sends. */
-  signal?: AbortSignal;
-}
-
-/** What {@link MessengerOptions.canModify} is asked about. */
-export interface ModifyRequest<T> {
-  /** The change asked for. */
-  readonly action: 'recall' | 'edit';
-  /** The user asking. */
-  readonly by: string;
-  /** The message as it is now (its latest content). */
-  readonly entry: MessengerEntry<T>;
-  /** The Messenger's clock now, in milliseconds since the epoch. */
-  readonly now: number;
-  /** Whether `now` is within `recallWindowMs` of the message's `sentAt`. */
-  readonly withinRecallWindow: boolean;
-}
-
-/**
- * The permission rule for recall and edit: `true` allows the change; `false` or a string (the
- * reason, quoted in the error) refuses it with a `FORBIDDEN` error.
- */
-export type CanModify<T> = (request: ModifyRequest<T>) => boolean | string | Promise<boolean | string>;
-
-/** Options of the message lifecycle ({@link MessengerOptions.lifecycle}). */
-export interface LifecycleOptions {
-  /**
-   * The record table of change records (a per-message lock and revision, the request ids applied)
-   * and delete-for-me marks. Created by {@link Messenger.init} (or lazily by the first change).
-   * @default `${storeTable}_changes`
-   */
-  table?: string;
-  /**
-   * How long after `sentAt` the default permission rule lets the sender recall a message, in
-   * milliseconds.
-   * @default 120000 (2 minutes)
-   */
-  recallWindowMs?: number;
-}
-
-/** The input of {@link Messenger.recall}. */
-export interface RecallInput {
-  /** The conversation of the message. */
-  conversationId: string;
-  /** The message's seq in the conversation. */
-  seq: Seq;
-  /** Who recalls it (checked by `canModify`). */
-  by: string;
-  /** A client-generated id that makes a repeated request safe: the same id applies once. */
-  requestId: string;
-  /**
-   * Whose inboxes learn of it (write diffusion), as given to `send`. Default: the recipients the
-   * send journal recorded for the message (kept for `journal.ttlSeconds`).
-   */
-  recipients?: readonly string[];
-  /** Stops the change between requests. */
-  signal?: AbortSignal;
-}
-
-/** The input of {@link Messenger.edit}. */
-export interface EditInput<T> extends RecallInput {
-  /** The new content. */
-  message: T;
-}
-
-/** The input of {@link Messenger.deleteForMe}. */
-export interface DeleteForMeInput {
-  /** Whose view loses the message. */
-  userId: string;
-  /** The conversation of the message. */
-  conversationId: string;
-  /** The message's seq in the conversation. */
-  seq: Seq;
-  /** Stops the change between requests. */
-  signal?: AbortSignal;
-}
-
-/** The result of {@link Messenger.recall}, {@link Messenger.edit} and {@link Messenger.deleteForMe}. */
-export interface ChangeResult<T> {
-  /** The message in its state after the change (what history shows). */
-  readonly entry: MessengerEntry<T>;
-  /** The event this call delivered; absent for a duplicate request. */
-  readonly event?: SyncEvent<T>;
-  /** How the event travelled: to inboxes (`'write'`) or through the group's timeline (`'read'`). */
-  readonly mode: DiffusionMode;
-  /** Which inboxes hold the event (empty for read diffusion). Repeat the request to retry failures. */
-  readonly fanOut: FanOutResult;
-  /** True when this request id had already been applied: nothing was written. */
-  readonly duplicate: boolean;
 }

@@ -1,54 +1,41 @@
 // The Messenger class: the public IM API (send, sync, history, recover, recall, edit, deleteForMe,
-// conversations, markRead, readReceipts). Over 450 lines because each method carries its TSDoc
-// with an example; the work itself lives in one module per concern (send-flow, messenger-sync,
-// recovery, change-flow, conversations, read-positions, receipts, messenger-options).
-import { TimelineError, ValidationError } from '../core/errors.js';
-import { GuardedBackend } from '../core/guarded-backend.js';
-import { checkMessageId, checkOptionalPositiveInteger, checkOptionsObject, checkSeq, checkSignal, checkTimelineId } from '../core/validate.js';
-import { DEFAULT_FAN_OUT_CONCURRENCY } from './fan-out.js';
-import { checkClock, checkDedupeWindow, checkOptionalBoolean, checkOptionalFunction, checkTimelineIds, describe } from './internal.js';
-import { groupsOf, syncMerged, type SyncContext } from './messenger-sync.js';
-import { createConversations, withListRows } from './conversation-setup.js';
-import { listConversations, type ConversationContext } from './conversations.js';
-import type { ConversationPage, ConversationsOptions, MarkReadInput, MarkReadResult, ReadReceipts, ReadReceiptsInput } from './conversation-types.js';
-import { markRead } from './read-positions.js';
-import { readReceipts } from './receipts.js';
+// conversations, markRead, readReceipts). Mostly TSDoc: each method checks that the Messenger is
+// open and hands its work to the module of its concern (send-flow, messenger-sync, recovery,
+// change-flow, conversations, read-positions, receipts); messenger-setup builds their contexts
+// from the options, messenger-options checks inputs, recent-sends remembers recent sends.
+import { TimelineError } from '../core/errors.js';
+import { checkOptionsObject, checkSignal } from '../core/validate.js';
 import { applyChange, deleteForUser, type ChangeContext } from './change-flow.js';
+import type { ConversationPage, ConversationsOptions, MarkReadInput, MarkReadResult, ReadReceipts, ReadReceiptsInput } from './conversation-types.js';
+import { listConversations, type ConversationContext } from './conversations.js';
 import { readHistory } from './messenger-history.js';
-
+import { checkChangeInput, checkDeleteInput, checkSendInput, DEFAULT_RECALL_WINDOW_MS } from './messenger-options.js';
+import { messengerParts } from './messenger-setup.js';
+import { syncMerged, type SyncContext } from './messenger-sync.js';
 import type {
   ChangeResult,
   DeleteForMeInput,
   EditInput,
-  RecallInput,
   MessengerEntry,
   MessengerHistoryOptions,
   MessengerOptions,
   MessengerSyncOptions,
   MessengerSyncResult,
+  RecallInput,
   RecoverOptions,
   RecoverResult,
   SendInput,
   SendResult,
-  StoredMessage,
-  InboxMessage,
 } from './messenger-types.js';
+import { markRead } from './read-positions.js';
+import { RecentSends } from './recent-sends.js';
+import { readReceipts } from './receipts.js';
 import { recoverPass } from './recovery.js';
-import { sendJournaled, sendPlain, type SendContext, type SendRequest } from './send-flow.js';
-import { SendJournal } from './send-journal.js';
+import { sendJournaled, sendPlain, type SendContext } from './send-flow.js';
+import type { HistoryPage } from './store-timeline.js';
+
 export { DEFAULT_RECALL_WINDOW_MS };
-import { buildLifecycle, checkChangeInput, checkJournal, checkRetention, DEFAULT_CLAIM_WAIT_MS, DEFAULT_LEASE_MS, DEFAULT_RECALL_WINDOW_MS } from './messenger-options.js';
-import { StoreTimeline, type HistoryPage } from './store-timeline.js';
-import { SyncTimeline } from './sync-timeline.js';
-
-/** Default of {@link MessengerOptions.largeGroupThreshold}. */
-export const DEFAULT_LARGE_GROUP_THRESHOLD = 500;
-const DEFAULT_RECENT_SENDS = 1000;
-
-interface CachedSend<T> {
-  readonly result: SendResult<T>;
-  readonly recipients: ReadonlySet<string>;
-}
+export { DEFAULT_LARGE_GROUP_THRESHOLD } from './messenger-setup.js';
 
 /**
  * The hybrid IM service: stores every message first (message store), then delivers it by write
@@ -74,21 +61,14 @@ interface CachedSend<T> {
 export class Messenger<T> {
   /** Above this many inboxes, `send` uses read diffusion. */
   readonly largeGroupThreshold: number;
-  readonly #store: StoreTimeline<StoredMessage<T>>;
-  readonly #inbox: SyncTimeline<InboxMessage<T>>;
   readonly #send: SendContext<T>;
   readonly #sync: SyncContext<T>;
-  readonly #journalSpec: { table: string; ttlSeconds: number } | undefined;
   readonly #conv: ConversationContext<T> | undefined;
-  readonly #recentLimit: number;
-  // Keyed by JSON of [conversationId, messageId]: injective, unlike a joined string.
-  readonly #recent = new Map<string, CachedSend<T>>();
-  readonly #inFlight = new Map<string, Promise<SendResult<T>>>();
-  #journalReady: Promise<void> | undefined;
+  readonly #recent: RecentSends<T>;
   readonly #change: ChangeContext<T> | undefined;
   // Why the lifecycle is off (for the NOT_SUPPORTED error of its methods).
   readonly #lifecycleOff: string | undefined;
-  #changesReady: Promise<void> | undefined;
+  readonly #deliverToSender: boolean;
   #sweep: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -99,105 +79,17 @@ export class Messenger<T> {
    *   has no keyed-record capability.
    */
   constructor(options: MessengerOptions<T>) {
-    const opts = checkOptionsObject(options) as Partial<MessengerOptions<T>>;
-    if (!(opts.store instanceof StoreTimeline)) {
-      throw new ValidationError('options.store', `Expected \`options.store\` to be a StoreTimeline, got ${describe(opts.store)}`);
-    }
-    if (!(opts.sync instanceof SyncTimeline)) {
-      throw new ValidationError('options.sync', `Expected \`options.sync\` to be a SyncTimeline, got ${describe(opts.sync)}`);
-    }
-    if (opts.store.store.backend === opts.sync.store.backend && opts.store.store.table === opts.sync.store.table) {
-      throw new ValidationError('options.sync', 'Expected `options.sync` to use another table than `options.store`: conversation and user ids would share timelines');
-    }
-    checkRetention(opts);
-    this.#store = opts.store;
-    this.#inbox = opts.sync;
-    const threshold = opts.largeGroupThreshold === undefined ? DEFAULT_LARGE_GROUP_THRESHOLD : opts.largeGroupThreshold;
-    if (threshold !== Number.POSITIVE_INFINITY && (typeof threshold !== 'number' || !Number.isSafeInteger(threshold) || threshold < 0)) {
-      throw new ValidationError('options.largeGroupThreshold', `Expected \`options.largeGroupThreshold\` to be an integer from 0 and up, or Infinity, got ${describe(threshold)}`);
-    }
-    this.largeGroupThreshold = threshold;
-    const largeGroupsOf = checkOptionalFunction<NonNullable<MessengerOptions<T>['largeGroupsOf']>>(opts.largeGroupsOf, 'options.largeGroupsOf');
-    if (largeGroupsOf === undefined && threshold !== Number.POSITIVE_INFINITY) {
-      throw new ValidationError(
-        'options.largeGroupsOf',
-        'Expected `options.largeGroupsOf` to be a function returning the ids of the user\'s groups over `largeGroupThreshold`: without it, members of a large group never receive its messages. Pass `largeGroupThreshold: Infinity` to always fan out instead',
-      );
-    }
-    const now = checkClock(opts.now) ?? opts.sync.clock;
-    const concurrency = checkOptionalPositiveInteger(opts.concurrency, 'options.concurrency') ?? DEFAULT_FAN_OUT_CONCURRENCY;
-    const recent = opts.recentSends === undefined ? DEFAULT_RECENT_SENDS : opts.recentSends;
-    if (typeof recent !== 'number' || !Number.isSafeInteger(recent) || recent < 0) {
-      throw new ValidationError('options.recentSends', `Expected \`options.recentSends\` to be an integer from 0 and up, got ${describe(recent)}`);
-    }
-    this.#recentLimit = recent;
-    const journal = checkJournal(opts.journal, opts.store.store.table);
-    let sendJournal: SendJournal | undefined;
-    if (journal !== undefined) {
-      // Through the core's guard: the same closed, abort and error rules as the timeline calls.
-      const records = GuardedBackend.wrap(opts.store.store.backend).records;
-      if (records === undefined) {
-        throw new TimelineError(
-          'NOT_SUPPORTED',
-          `the message store's backend (${opts.store.store.backend.capabilities?.name ?? "custom"}) has no keyed-record capability, which the send journal needs; use a backend that has it, or pass \`journal: false\` to accept that re-sends racing across processes may store twice and that a crash mid fan-out is repaired only by a re-send`,
-          { operation: 'Messenger' },
-        );
-      }
-      sendJournal = new SendJournal(records, journal.table);
-      this.#journalSpec = { table: journal.table, ttlSeconds: journal.ttlSeconds };
-    }
-    // Conversations (issue 16): built before the send context, whose onDelivered moves list rows.
-    this.#conv = createConversations({
-      options: opts.conversations,
-      records: GuardedBackend.wrap(opts.store.store.backend).records,
-      backendName: opts.store.store.backend.capabilities?.name ?? 'custom',
-      store: opts.store,
-      inbox: opts.sync,
-      now,
-      dedupeWindow: checkDedupeWindow(opts.dedupeWindow),
-      largeGroups: (userId) => groupsOf(this.#sync, userId),
-      threshold,
-      concurrency,
-    });
-    this.#send = {
-      store: opts.store,
-      inbox: opts.sync,
-      journal: sendJournal,
-      now,
-      leaseMs: journal?.leaseMs ?? DEFAULT_LEASE_MS,
-      claimWaitMs: journal?.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS,
-      threshold,
-      dedupeWindow: checkDedupeWindow(opts.dedupeWindow),
-      concurrency,
-      checkBeforeSend: checkOptionalBoolean(opts.checkBeforeSend, 'options.checkBeforeSend') ?? true,
-      onDelivered: withListRows(this.#conv, checkOptionalFunction(opts.onDelivered, 'options.onDelivered')),
-      ready: () => this.#ready(),
-    };
-    this.#sync = { store: opts.store, inbox: opts.sync, largeGroupsOf: largeGroupsOf ?? (() => []), now, concurrency };
-    const deliverToSender = checkOptionalBoolean(opts.deliverToSender, 'options.deliverToSender') ?? true;
-    this.#deliverToSender = deliverToSender;
-    const lifecycle = buildLifecycle(opts, {
-      inbox: opts.sync,
-      journal: sendJournal,
-      now,
-      threshold,
-      deliverToSender,
-      concurrency,
-      dedupeWindow: this.#send.dedupeWindow,
-      leaseMs: journal?.leaseMs ?? DEFAULT_LEASE_MS,
-      claimWaitMs: journal?.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS,
-      ready: () => this.#readyChanges(),
-    });
-    this.#change = lifecycle.context;
-    this.#lifecycleOff = lifecycle.off;
-    const recoverEvery = checkOptionalPositiveInteger(opts.recoverEvery, 'options.recoverEvery');
-    if (recoverEvery !== undefined) {
-      if (sendJournal === undefined) throw new ValidationError('options.recoverEvery', '`options.recoverEvery` needs the send journal; remove `journal: false`');
-      this.#startSweep(recoverEvery);
-    }
+    const parts = messengerParts(options);
+    this.largeGroupThreshold = parts.threshold;
+    this.#send = parts.send;
+    this.#sync = parts.sync;
+    this.#conv = parts.conversations;
+    this.#change = parts.lifecycle;
+    this.#lifecycleOff = parts.lifecycleOff;
+    this.#recent = new RecentSends(parts.recentSends);
+    this.#deliverToSender = parts.deliverToSender;
+    if (parts.recoverEvery !== undefined) this.#startSweep(parts.recoverEvery);
   }
-
-  readonly #deliverToSender: boolean;
 
   /**
    * Create what the Messenger needs before the first call: the message and sync stores' tables and
@@ -207,7 +99,7 @@ export class Messenger<T> {
    * @throws {TableIncompatibleError} when an existing table has another layout or TTL.
    */
   async init(): Promise<void> {
-    await Promise.all([this.#store.store.init(), this.#inbox.store.init(), this.#ready(), this.#change === undefined ? undefined : this.#readyChanges(), this.#conv?.ready()]);
+    await Promise.all([this.#send.store.store.init(), this.#send.inbox.store.init(), this.#send.ready(), this.#change?.ready(), this.#conv?.ready()]);
   }
 
   /**
@@ -244,45 +136,9 @@ export class Messenger<T> {
    */
   async send(input: SendInput<T>): Promise<SendResult<T>> {
     this.#checkOpen('send');
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      throw new ValidationError('input', `Expected \`input\` to be an object { conversationId, senderId, recipients, message, messageId }, got ${describe(input)}`);
-    }
-    const opts = input as Partial<SendInput<T>>;
-    const conversationId = checkTimelineId(opts.conversationId, 'input.conversationId');
-    const senderId = checkTimelineId(opts.senderId, 'input.senderId');
-    const recipients = checkTimelineIds(opts.recipients, 'input.recipients');
-    if (!('message' in opts)) throw new ValidationError('input.message', 'Expected `input.message` to be set');
-    if (opts.messageId === undefined) {
-      throw new ValidationError('input.messageId', 'Expected `input.messageId` to be a non-empty string: a client-generated id that makes a re-send safe');
-    }
-    const messageId = checkMessageId(opts.messageId, 'input.messageId')!;
-    const signal = checkSignal(opts.signal, 'input.signal');
-    const targets = this.#deliverToSender && !recipients.includes(senderId) ? [...recipients, senderId] : recipients;
-    const key = JSON.stringify([conversationId, messageId]);
-    const req: SendRequest<T> = { conversationId, senderId, targets, message: opts.message as T, messageId, signal };
-
-    let cached = this.#cached(key, targets);
-    if (cached !== undefined) return cached;
-    // A concurrent send of the same message in this process: let it finish first. Not needed for
-    // correctness with the journal (its claim decides), but it saves the loser's polling.
-    for (let pending = this.#inFlight.get(key); pending !== undefined; pending = this.#inFlight.get(key)) {
-      await pending.catch(() => undefined);
-      cached = this.#cached(key, targets);
-      if (cached !== undefined) return cached;
-    }
-    const attempt = this.#send.journal === undefined ? sendPlain(this.#send, req) : sendJournaled(this.#send, req);
-    this.#inFlight.set(key, attempt);
-    try {
-      const result = await attempt;
-      if (this.#recentLimit > 0 && result.fanOut.failed.length === 0) {
-        this.#recent.delete(key);
-        this.#recent.set(key, { result, recipients: new Set(targets) });
-        if (this.#recent.size > this.#recentLimit) this.#recent.delete(this.#recent.keys().next().value!);
-      }
-      return result;
-    } finally {
-      if (this.#inFlight.get(key) === attempt) this.#inFlight.delete(key);
-    }
+    const req = checkSendInput<T>(input, this.#deliverToSender);
+    const attempt = () => (this.#send.journal === undefined ? sendPlain(this.#send, req) : sendJournaled(this.#send, req));
+    return this.#recent.run(req.conversationId, req.messageId, req.targets, attempt);
   }
 
   /**
@@ -360,10 +216,10 @@ export class Messenger<T> {
   async history(conversationId: string, options?: MessengerHistoryOptions): Promise<HistoryPage<MessengerEntry<T>>> {
     this.#checkOpen('history');
     const changes = this.#change?.changes;
-    if (options?.userId !== undefined && changes !== undefined) await this.#readyChanges();
+    if (options?.userId !== undefined && changes !== undefined) await this.#change!.ready();
     return readHistory(
       {
-        store: this.#store,
+        store: this.#send.store,
         ...(changes === undefined ? {} : { hiddenFor: (userId, conv, low, high, signal) => changes.hidden(userId, conv, low, high, signal) }),
       },
       conversationId,
@@ -446,14 +302,7 @@ export class Messenger<T> {
   async deleteForMe(input: DeleteForMeInput): Promise<ChangeResult<T>> {
     this.#checkOpen('deleteForMe');
     const ctx = this.#lifecycle('deleteForMe');
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      throw new ValidationError('input', `Expected \`input\` to be an object { userId, conversationId, seq }, got ${describe(input)}`);
-    }
-    const userId = checkTimelineId(input.userId, 'input.userId');
-    const conversationId = checkTimelineId(input.conversationId, 'input.conversationId');
-    const seq = checkSeq(input.seq, 'input.seq');
-    const signal = checkSignal(input.signal, 'input.signal');
-    return deleteForUser(ctx, { userId, conversationId, seq, signal });
+    return deleteForUser(ctx, checkDeleteInput(input));
   }
 
   #lifecycle(operation: string): ChangeContext<T> {
@@ -461,17 +310,6 @@ export class Messenger<T> {
       throw new TimelineError('NOT_SUPPORTED', `${operation}() needs the message lifecycle, which is off: ${this.#lifecycleOff}`, { operation });
     }
     return this.#change;
-  }
-
-  #readyChanges(): Promise<void> {
-    this.#changesReady ??= this.#change!.changes.ensureTable().then(
-      () => undefined,
-      (error: unknown) => {
-        this.#changesReady = undefined; // the next call retries
-        throw error;
-      },
-    );
-    return this.#changesReady;
   }
 
   // --- Conversations (issue 16): the list, read positions and receipts ---------------------------
@@ -557,31 +395,6 @@ export class Messenger<T> {
   }
 
   // --- end of conversations -------------------------------------------------------------------
-
-  // A recent, fully delivered send of this message to exactly these inboxes.
-  #cached(key: string, targets: readonly string[]): SendResult<T> | undefined {
-    const cached = this.#recent.get(key);
-    if (cached === undefined || cached.recipients.size !== targets.length || !targets.every((id) => cached.recipients.has(id))) return undefined;
-    // Refresh its place in the LRU order.
-    this.#recent.delete(key);
-    this.#recent.set(key, cached);
-    const { result } = cached;
-    // Copies, so that a caller changing its result cannot change the cache.
-    return { ...result, fanOut: { ...result.fanOut, delivered: [...result.fanOut.delivered], failed: [...result.fanOut.failed] }, duplicate: true };
-  }
-
-  #ready(): Promise<void> {
-    const spec = this.#journalSpec;
-    if (spec === undefined) return Promise.resolve();
-    this.#journalReady ??= this.#send.journal!.ensureTable(spec).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#journalReady = undefined; // the next call retries
-        throw error;
-      },
-    );
-    return this.#journalReady;
-  }
 
   #startSweep(everyMs: number): void {
     let running = false;

@@ -33,6 +33,11 @@ export interface SendContext<T> {
   readonly concurrency: number;
   readonly checkBeforeSend: boolean;
   readonly onDelivered: ((event: DeliveredEvent<T>) => void | Promise<void>) | undefined;
+  /**
+   * Moves the conversation-list rows of a write-diffused send's users (conversations on); run
+   * beside the fan-out, before `onDelivered`. Never throws.
+   */
+  readonly listRows: ((entry: MessengerEntry<T>, users: readonly string[]) => Promise<void>) | undefined;
   /** Creates the journal table once (lazy init). */
   readonly ready: () => Promise<void>;
 }
@@ -212,8 +217,15 @@ async function storeAndDeliver<T>(
     const toReach = previous === undefined ? state.targets : undelivered(previous, state.targets);
     let rowsWritten = 0;
     let fanOut: FanOutResult = { messageId: state.messageId, delivered: [], failed: [] };
-    if (state.mode === 'write' && toReach.length > 0) {
-      fanOut = await fanOutEntry(ctx, entry, toReach, found !== undefined, signal, (n) => (rowsWritten = n));
+    if (state.mode === 'write') {
+      // The list rows go beside the fan-out (no extra round trip), for every user of the send even
+      // when its inboxes were all reached before: a take-over may follow a crash that came
+      // between the fan-out and the rows, and writing a row again changes nothing.
+      const [written] = await Promise.all([
+        toReach.length > 0 ? fanOutEntry(ctx, entry, toReach, found !== undefined, signal, (n) => (rowsWritten = n)) : fanOut,
+        ctx.listRows?.(entry, union(state.targets, [state.senderId])),
+      ]);
+      fanOut = written;
     }
     if (previous?.fanOut !== undefined) {
       const reached = new Set(fanOut.delivered.map((d) => d.receiverId));
@@ -250,7 +262,8 @@ export async function sendPlain<T>(ctx: SendContext<T>, req: SendRequest<T>): Pr
     }
   }
   const entry = fromStored(req.conversationId, stored);
-  const fanOut = mode === 'write' ? await fanOutEntry(ctx, entry, req.targets, duplicate, req.signal) : { messageId: req.messageId, delivered: [], failed: [] };
+  let fanOut: FanOutResult = { messageId: req.messageId, delivered: [], failed: [] };
+  if (mode === 'write') [fanOut] = await Promise.all([fanOutEntry(ctx, entry, req.targets, duplicate, req.signal), ctx.listRows?.(entry, union(req.targets, [req.senderId]))]);
   log('send %s/%s: %s%s diffusion, %d delivered, %d failed', req.conversationId, req.messageId, duplicate ? 'duplicate, ' : '', mode, fanOut.delivered.length, fanOut.failed.length);
   if (ctx.onDelivered !== undefined) await notify(ctx, { entry, mode, recipients: req.targets, fanOut, duplicate });
   return { entry, mode, fanOut, duplicate };

@@ -35,3 +35,26 @@ describe('demo flags', () => {
     expect(result.stderr).toContain('usage: npm run demo');
   });
 });
+
+describe('the demo run', () => {
+  it('shows the conversation list with unread badges, then cleared after reading on another device', () => {
+    const result = spawnSync(join(root, 'node_modules', '.bin', 'ts-node'), ['examples/demo.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const section = (title: string): string[] => {
+      const start = result.stdout.indexOf(`== ${title}`);
+      expect(start, `section "${title}"`).toBeGreaterThanOrEqual(0);
+      const end = result.stdout.indexOf('\n==', start + 3);
+      return result.stdout.slice(start, end < 0 ? undefined : end).split('\n').filter((l) => l.includes('laptop: group:'));
+    };
+    // Newest activity first: the town-hall post came after the launch chat.
+    const before = section('B opens the conversation list');
+    expect(before).toHaveLength(2);
+    expect(before[0]).toMatch(/group:town-hall .*"All hands at 3pm" \(1 unread\)$/);
+    expect(before[1]).toMatch(/group:launch .*"Thanks B, ping me if you need data" \(1 unread\)$/);
+    const after = section('B reads both conversations on the phone');
+    expect(after).toHaveLength(2);
+    expect(after.every((l) => !l.includes('unread'))).toBe(true);
+    expect(result.stdout).toContain("laptop's next sync: events [read group:launch, read group:town-hall]");
+  }, 150_000);
+});

@@ -67,14 +67,19 @@ async function measure(n: number, threshold: number, conversations: boolean) {
   await m.send({ conversationId: 'conv', senderId: 'sender', recipients, message: { text: 'measured' }, messageId: 'm' });
   const send = t.counting.count - before;
   let list: number | undefined;
+  let read: number | undefined;
   if (conversations) {
     const start = t.counting.count;
     const page = await m.conversations('r0');
     expect(page.items).toMatchObject([{ conversationId: 'conv', unread: 2 }]);
     list = t.counting.count - start;
+    const readStart = t.counting.count;
+    const marked = await m.markRead({ userId: 'r0', conversationId: 'conv', seq: page.items[0]!.lastMessage!.seq });
+    expect(marked.advanced).toBe(true);
+    read = t.counting.count - readStart;
   }
   await t.close();
-  return { send, list };
+  return { send, list, read };
 }
 
 describe('conversation costs (requests)', () => {
@@ -86,13 +91,15 @@ describe('conversation costs (requests)', () => {
     { n: 100, threshold: 500, extraSend: 1, mode: 'write' },
     { n: 2000, threshold: 500, extraSend: 0, mode: 'read' },
     { n: 2000, threshold: Number.POSITIVE_INFINITY, extraSend: 11, mode: 'write' },
-  ])('N = $n, threshold $threshold ($mode diffusion): +$extraSend per send; conversations() = 2 requests', async ({ n, threshold, extraSend }) => {
+  ])('N = $n, threshold $threshold ($mode diffusion): +$extraSend per send; conversations() = 2 requests; markRead = 4', async ({ n, threshold, extraSend }) => {
     const off = await measure(n, threshold, false);
     const on = await measure(n, threshold, true);
     expect(on.send - off.send).toBe(extraSend);
     // One scan of the user's rows and one tail read of the conversation (which gives the order
     // of a large group, its last message and its unread count at once).
     expect(on.list).toBe(2);
+    // The list row and the newest entry (read in parallel), the position write, the read event.
+    expect(on.read).toBe(4);
   }, 60_000);
 });
 
