@@ -32,6 +32,8 @@ function newId() {
   return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
 /** Seqs travel as decimal strings (64-bit); compare them as BigInt. */
 const bySeq = (a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : BigInt(a.seq) > BigInt(b.seq) ? 1 : 0);
 
@@ -241,7 +243,7 @@ async function startDevice(user, device) {
           return el(
             'div',
             { class: `msg${mine ? ' mine' : ''}${m.recalled ? ' recalled' : ''}`, 'data-seq': m.seq, 'data-message-id': m.messageId },
-            el('div', { class: 'who' }, `${m.senderId} · #${m.seq}${m.editCount ? ' · edited' : ''}`, ...actions),
+            el('div', { class: 'who', title: `seq ${m.seq}` }, `${m.senderId} · ${clock(m.sentAt)}${m.editCount ? ' · edited' : ''}`, ...actions),
             el('div', { class: 'text' }, m.recalled ? `recalled by ${m.recalled.by}` : m.message.text),
           );
         }),
