@@ -27,9 +27,11 @@ let dataDir: string;
 let server: ChatServer;
 let browser: Browser;
 let page: Page;
+let launchError: Error | undefined;
 const pageErrors: string[] = [];
 
 function device(name: 'alice-phone' | 'alice-laptop' | 'bob-phone' | 'bob-laptop'): Frame {
+  if (page === undefined) throw new Error(`the browser did not start: ${launchError?.message ?? 'see the first test'}`);
   const frame = page.frame({ name });
   if (frame === null) throw new Error(`no frame ${name}`);
   return frame;
@@ -72,13 +74,22 @@ describe('chat app in Chromium', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'chat-app-'));
     server = await startChatServer(['--backend', 'emulator', '--data-dir', dataDir, '--port', '0']);
-    browser = await launchChromium();
-    page = await browser.context.newPage();
+  }, 120_000);
+
+  // A test, not a hook: a browser that cannot start must show as a failure, not as skipped tests.
+  it('starts headless Chromium and opens the page of four devices', async () => {
+    try {
+      browser = await launchChromium();
+      page = await browser.context.newPage();
+    } catch (error) {
+      launchError = error as Error;
+      throw error;
+    }
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(server.url, { timeout: WAIT });
     await page.waitForFunction(() => document.querySelectorAll('iframe').length === 4, undefined, { timeout: WAIT });
     await allOnline();
-  }, 180_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
