@@ -16,7 +16,13 @@ type Handler = (req: IncomingMessage, query: URLSearchParams) => Promise<unknown
 export function routes(messenger: Messenger<Chat>, hub: PushHub): Map<string, Handler> {
   return new Map<string, Handler>([
     // The user's fixed conversations (the page lists them even before their first message).
-    ['GET /api/me', async (_req, q) => ({ user: user(q.get('user')), conversations: conversationsOf(user(q.get('user'))) })],
+    [
+      'GET /api/me',
+      async (_req, q) => {
+        const userId = user(q.get('user'));
+        return { user: userId, conversations: conversationsOf(userId) };
+      },
+    ],
 
     // New messages and changes since the device's cursor. The page loops while hasMore.
     ['GET /api/sync', async (_req, q) => messenger.sync(user(q.get('user')), { cursor: optionalCursor(q.get('cursor')), limit: 100 })],

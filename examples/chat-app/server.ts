@@ -69,10 +69,17 @@ async function main(): Promise<void> {
     }
     void answer(handler, req, res, url.searchParams);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(args.port, args.host, resolve);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(args.port, args.host, resolve);
+    });
+  } catch (error) {
+    await backend.close();
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    console.error(`chat: port ${args.port} is in use; pass --port N (0 picks a free one)`);
+    process.exit(2);
+  }
   const { port } = server.address() as AddressInfo;
   console.log(`chat on ${backend.label}`);
   console.log(`chat app: http://${args.host}:${port}/`);

@@ -135,9 +135,20 @@ describe('chat app in Chromium', () => {
     expect(await texts(device('bob-phone'))).not.toContain('are you there?');
   }, 120_000);
 
+  it('keeps a device\'s cursor and messages across a reload: only what is new arrives', async () => {
+    const before = await texts(device('bob-phone'));
+    await device('bob-phone').goto(device('bob-phone').url(), { timeout: WAIT });
+    await device('bob-phone').waitForFunction(() => document.body.dataset.online === 'true' && Number(document.body.dataset.syncs) > 0, undefined, { timeout: WAIT });
+    expect(await texts(device('bob-phone'))).toEqual(before); // from the device's own store, not refetched
+    expect(await device('bob-phone').evaluate(() => document.body.dataset.received)).toBe('0');
+    await send(device('alice-phone'), 'welcome back');
+    await shows(device('bob-phone'), 'welcome back');
+    expect(await device('bob-phone').evaluate(() => document.body.dataset.received)).toBe('1');
+  }, 120_000);
+
   it('loses nothing when the server is killed and restarted on the same data directory', async () => {
     const before = await texts(device('bob-phone'));
-    expect(before).toEqual(['hello from alice\'s phone', 'recalled by alice', 'are you there, bob?']);
+    expect(before).toEqual(['hello from alice\'s phone', 'recalled by alice', 'are you there, bob?', 'welcome back']);
     await server.stop('SIGKILL'); // a crash, not a clean shutdown
     for (const name of ['alice-phone', 'bob-phone'] as const) await device(name).waitForFunction(() => document.body.dataset.online === 'false', undefined, { timeout: WAIT });
     server = await startChatServer(['--backend', 'emulator', '--data-dir', dataDir, '--port', String(server.port)]);

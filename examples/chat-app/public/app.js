@@ -50,7 +50,9 @@ async function startDevice(user, device) {
   const marked = new Map(); // conversationId -> the seq this device last sent to markRead
   let editing; // { seq } while the composer edits a message
   let outbox; // { text, messageId }: a failed send is retried with the same id (no duplicate)
+  // Counters the browser test reads: sync calls made, messages received by sync, cursor resets.
   let syncs = 0;
+  let received = 0;
   let resets = 0;
 
   const dom = {
@@ -125,6 +127,7 @@ async function startDevice(user, device) {
       // device drops what it holds and refetches history.
       if (r.limited) state = { ...fresh(), open: state.open };
       r.entries.forEach(put);
+      received += r.entries.length;
       r.events.forEach(apply);
       state.cursor = r.cursor;
       save();
@@ -132,6 +135,7 @@ async function startDevice(user, device) {
       if (!r.hasMore) break;
     }
     if (state.open !== undefined && !state.paging[state.open]?.loaded) await loadHistory(state.open);
+    if (dom.status.textContent.startsWith('sync failed')) setStatus('');
     await refreshList();
   }
 
@@ -212,6 +216,7 @@ async function startDevice(user, device) {
 
   function render() {
     document.body.dataset.syncs = String(syncs);
+    document.body.dataset.received = String(received);
     document.body.dataset.resets = String(resets);
     const known = new Set(conversations.map((c) => c.id));
     const ordered = [...[...list.keys()].filter((id) => known.has(id)), ...conversations.map((c) => c.id).filter((id) => !list.has(id))];
