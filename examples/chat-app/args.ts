@@ -12,6 +12,7 @@ export interface ChatArgs {
   readonly dataDir: string | undefined;
 }
 
+/** The help text, printed by `--help` and after a wrong flag. */
 export const USAGE = `usage: npm run chat [-- options]
 
   --backend memory       in-memory backend (default): everything is lost on exit

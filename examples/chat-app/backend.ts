@@ -9,10 +9,13 @@ import type { ChatArgs } from './args.js';
 
 /** A started backend, the secret that signs sync cursors, and how to stop both. */
 export interface ChatBackend {
+  /** What the server prints at start-up. */
   readonly label: string;
+  /** The backend of the Messenger's stores. */
   readonly backend: TimelineBackend;
   /** Signs device cursors: it must outlive a restart for devices to keep their cursors. */
   readonly cursorSecret: Uint8Array | string;
+  /** Closes the backend (and stops the emulator). */
   close(): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ export const USERS: readonly string[] = ['alice', 'bob', 'carol', 'dave'];
  */
 export const LARGE_GROUP_THRESHOLD = 3;
 
+/** The conversations: a 1:1 chat, a small group (fanned out) and a large one (read diffusion). */
 export const CONVERSATIONS: readonly Conversation[] = [
   { id: 'dm:alice:bob', title: 'alice & bob', members: ['alice', 'bob'] },
   { id: 'group:team', title: 'team (3, fan-out)', members: ['alice', 'bob', 'carol'] },

@@ -17,7 +17,7 @@ interface PageNode {
 }
 declare const document: { body: PageNode; querySelector(selector: string): PageNode | null; querySelectorAll(selector: string): ArrayLike<PageNode> };
 
-const WAIT = 30_000; // per page condition: generous, since the machine may be busy; never a sleep
+const WAIT = 60_000; // per page condition: generous, since the machine may be busy; never a sleep
 const DM = 'dm:alice:bob';
 const TEAM = 'group:team';
 const EVERYONE = 'group:everyone'; // 4 members: over the app's threshold of 3, so read diffusion
@@ -171,7 +171,7 @@ describe('chat app in Chromium', () => {
     } finally {
       await tablet.close();
     }
-  }, 180_000);
+  }, 300_000);
 
   it('delivers a read-diffused group by sync, and pages its history on a new device', async () => {
     // carol has no device on the page: she talks through the API, as another client would.
