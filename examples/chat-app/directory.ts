@@ -20,8 +20,8 @@ export const LARGE_GROUP_THRESHOLD = 3;
 /** The conversations: a 1:1 chat, a small group (fanned out) and a large one (read diffusion). */
 export const CONVERSATIONS: readonly Conversation[] = [
   { id: 'dm:alice:bob', title: 'alice & bob', members: ['alice', 'bob'] },
-  { id: 'group:team', title: 'team (3, fan-out)', members: ['alice', 'bob', 'carol'] },
-  { id: 'group:everyone', title: 'everyone (4, read diffusion)', members: ['alice', 'bob', 'carol', 'dave'] },
+  { id: 'group:team', title: 'team (fan-out)', members: ['alice', 'bob', 'carol'] },
+  { id: 'group:everyone', title: 'everyone (read diff.)', members: ['alice', 'bob', 'carol', 'dave'] },
 ];
 
 /** The conversations `userId` belongs to. */

@@ -204,6 +204,9 @@ describe('chat app in Chromium', () => {
     await send(device('alice-phone'), 'lunch at noon?');
     await badge(device('bob-laptop'), TEAM, 1);
     await shows(device('alice-laptop'), 'still here after the restart');
+    for (const name of ['alice-phone', 'alice-laptop', 'bob-phone', 'bob-laptop'] as const) {
+      await device(name).locator(`[data-conv="${TEAM}"] .preview`, { hasText: 'alice: lunch at noon?' }).waitFor({ timeout: WAIT });
+    }
     mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, timeout: WAIT });
     expect(pageErrors).toEqual([]);

@@ -193,6 +193,7 @@ async function startDevice(user, device) {
       dom.input.value = '';
       save();
       setStatus('');
+      await refreshList(); // the list's preview and order, without waiting for the push
     } catch (error) {
       setStatus(error.message, true);
     }
@@ -203,6 +204,7 @@ async function startDevice(user, device) {
     try {
       put((await api('POST', '/api/recall', { conversation: entry.conversationId, seq: entry.seq, requestId: newId() })).entry);
       save();
+      await refreshList();
     } catch (error) {
       setStatus(error.message, true);
     }
