@@ -1,7 +1,7 @@
 // The HTTP API: one handler per Messenger call, each validating its input first (input.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isTimelineError, type Messenger } from '../../src/index.js';
-import { conversationsOf } from './directory.js';
+import { conversationsOf, LARGE_GROUP_THRESHOLD } from './directory.js';
 import { clientId, conversation, HttpError, optionalCursor, readJson, seq, text, user } from './input.js';
 import type { PushHub } from './push.js';
 
@@ -86,9 +86,24 @@ export function routes(messenger: Messenger<Chat>, hub: PushHub): Map<string, Ha
         const userId = user(body.user);
         const c = conversation(userId, body.conversation);
         const result = await messenger.markRead({ userId, conversationId: c.id, seq: seq('seq', body.seq) });
-        // The read event sits in the user's own inbox: the user's other devices sync it and clear the badge.
-        if (result.notified) hub.notify([userId]);
+        // The read event sits in the user's own inbox: the user's other devices sync it and clear
+        // the badge. The other members are told too, so that their "seen by" is fresh (one more
+        // sync per online device and read: a real service might batch or skip this).
+        if (result.advanced) hub.notify(c.members);
         return result;
+      },
+    ],
+
+    // Who of the other members has read up to a message ("seen by"), for conversations fanned out.
+    [
+      'GET /api/receipts',
+      async (_req, q) => {
+        const userId = user(q.get('user'));
+        const c = conversation(userId, q.get('conversation'));
+        if (c.members.length > LARGE_GROUP_THRESHOLD) {
+          throw new HttpError(400, 'NOT_SUPPORTED', `receipts: ${c.id} is a large group (read diffusion), whose read positions are kept per member only`);
+        }
+        return messenger.readReceipts({ conversationId: c.id, seq: seq('seq', q.get('seq')), members: c.members.filter((m) => m !== userId) });
       },
     ],
   ]);

@@ -30,6 +30,10 @@ describe('chat server API', () => {
     expect(first.json.entries.map((e: { message: { text: string } }) => e.message.text)).toEqual(['hi']);
     const next = await call('GET', `/api/sync?user=bob&cursor=${encodeURIComponent(first.json.cursor)}`);
     expect(next.json.entries).toEqual([]);
+    const seq = sent.json.entry.seq as string;
+    expect((await call('GET', `/api/receipts?user=alice&conversation=dm:alice:bob&seq=${seq}`)).json.readBy).toEqual([]);
+    expect((await call('POST', '/api/read', { user: 'bob', conversation: 'dm:alice:bob', seq })).json.advanced).toBe(true);
+    expect((await call('GET', `/api/receipts?user=alice&conversation=dm:alice:bob&seq=${seq}`)).json).toEqual({ readBy: ['bob'], notReadBy: [] });
   }, 60_000);
 
   it.each([
@@ -68,5 +72,7 @@ describe('chat server API', () => {
     const other = await call('GET', '/api/history?user=dave&conversation=dm:alice:bob');
     expect(other.status).toBe(403);
     expect((await call('GET', '/api/nowhere')).status).toBe(404);
+    const large = await call('GET', `/api/receipts?user=alice&conversation=group:everyone&seq=${json.entry.seq}`);
+    expect([large.status, large.json.error.code]).toEqual([400, 'NOT_SUPPORTED']);
   });
 });

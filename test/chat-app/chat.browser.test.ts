@@ -125,6 +125,10 @@ describe('chat app in Chromium', () => {
     await shows(device('bob-phone'), 'are you there?');
     await badge(device('bob-laptop'), DM, 0); // …clears the laptop's badge
     await badge(device('bob-phone'), DM, 0);
+    // and alice sees it read, on both of her devices.
+    for (const name of ['alice-phone', 'alice-laptop'] as const) {
+      await device(name).locator('.msg', { hasText: 'are you there?' }).locator('.receipt', { hasText: 'seen by bob' }).waitFor({ timeout: WAIT });
+    }
   }, 120_000);
 
   it('shows an edit on every device', async () => {

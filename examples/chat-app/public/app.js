@@ -144,6 +144,19 @@ async function startDevice(user, device) {
     list = new Map(page.items.map((item) => [item.conversationId, item]));
     render();
     await readOpen();
+    await loadReceipt();
+  }
+
+  // "Seen by" under the user's newest message, for conversations fanned out to inboxes (a large
+  // group keeps read positions on the members' side only, so it has no receipts).
+  let receipt; // { conversationId, seq, readBy }
+  async function loadReceipt() {
+    const id = state.open;
+    const mine = Object.values(state.messages[id] ?? {}).filter((m) => m.senderId === user && !m.recalled).sort(bySeq).at(-1);
+    if (mine === undefined || list.get(id)?.diffusion !== 'write') return void (receipt = undefined);
+    const { readBy } = await api('GET', '/api/receipts', { conversation: id, seq: mine.seq });
+    receipt = { conversationId: id, seq: mine.seq, readBy };
+    render();
   }
 
   async function loadHistory(conversationId) {
@@ -252,6 +265,9 @@ async function startDevice(user, device) {
             { class: `msg${mine ? ' mine' : ''}${m.recalled ? ' recalled' : ''}`, 'data-seq': m.seq, 'data-message-id': m.messageId },
             el('div', { class: 'who', title: `seq ${m.seq}` }, `${m.senderId} · ${clock(m.sentAt)}${m.editCount ? ' · edited' : ''}`, ...actions),
             el('div', { class: 'text' }, m.recalled ? `recalled by ${m.recalled.by}` : m.message.text),
+            receipt?.conversationId === m.conversationId && receipt.seq === m.seq
+              ? el('div', { class: 'receipt' }, receipt.readBy.length === 0 ? 'not seen yet' : `seen by ${receipt.readBy.join(', ')}`)
+              : undefined,
           );
         }),
       );
