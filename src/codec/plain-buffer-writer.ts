@@ -7,6 +7,10 @@
 import { crc8Byte, crc8Int64, crc8Range, crc8Uint32 } from './checksum.js';
 import { HEADER, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
 
+/** Column names already encoded: their UTF-8 bytes and CRC-8 (bounded; names are never evicted). */
+const NAMES = new Map<string, { readonly bytes: Buffer; readonly crc: number }>();
+const MAX_NAMES = 4096;
+
 /** Writes PlainBuffer rows into one growing buffer. */
 export class PlainBufferWriter {
   #buf: Buffer;
@@ -19,6 +23,11 @@ export class PlainBufferWriter {
   /** Bytes written so far. */
   get length(): number {
     return this.#pos;
+  }
+
+  /** Size of the internal buffer. */
+  get capacity(): number {
+    return this.#buf.length;
   }
 
   /** Drops everything written after `length` (a GetRange page that would grow too large). */
@@ -52,6 +61,31 @@ export class PlainBufferWriter {
     this.#buf.writeUInt32LE(n, this.#pos);
     this.#pos = start + n;
     return start;
+  }
+
+  /**
+   * `TAG_CELL_NAME`, the length and the UTF-8 bytes of a column name; returns the name's CRC-8.
+   * Names repeat on every row: their bytes and checksum are computed once per name.
+   */
+  #cellName(name: string): number {
+    let known = NAMES.get(name);
+    if (known === undefined) {
+      const bytes = Buffer.from(name, 'utf8');
+      known = { bytes, crc: crc8Range(0, bytes, 0, bytes.length) };
+      if (NAMES.size < MAX_NAMES) NAMES.set(name, known);
+    }
+    const bytes = known.bytes;
+    const n = bytes.length;
+    this.#ensure(5 + n);
+    const b = this.#buf;
+    let p = this.#pos;
+    b[p++] = Tag.CELL_NAME;
+    b.writeUInt32LE(n, p);
+    p += 4;
+    if (n <= 32) for (let i = 0; i < n; i++) b[p + i] = bytes[i] as number;
+    else b.set(bytes, p);
+    this.#pos = p + n;
+    return known.crc;
   }
 
   /** Writes the PlainBuffer header. */
@@ -119,9 +153,7 @@ export class PlainBufferWriter {
   /** Writes one cell; returns its checksum. */
   cell(name: string, value: PlainValue | undefined, op: number | undefined, timestamp: bigint | undefined): number {
     this.#byte(Tag.CELL);
-    this.#byte(Tag.CELL_NAME);
-    const start = this.#prefixedUtf8(name);
-    let crc = crc8Range(0, this.#buf, start, this.#pos);
+    let crc = this.#cellName(name);
     if (value !== undefined) crc = this.#value(value, crc);
     if (op !== undefined) {
       this.#byte(Tag.CELL_TYPE);
@@ -147,9 +179,7 @@ export class PlainBufferWriter {
    */
   #pkCell(name: string, type: 'INTEGER' | 'STRING' | 'BINARY', v: bigint | Buffer): number {
     this.#byte(Tag.CELL);
-    this.#byte(Tag.CELL_NAME);
-    const nameAt = this.#prefixedUtf8(name);
-    let crc = crc8Range(0, this.#buf, nameAt, this.#pos);
+    let crc = this.#cellName(name);
     if (type === 'INTEGER') crc = this.#value({ type: 'INTEGER', value: v as bigint }, crc);
     else {
       const data = v as Buffer;

@@ -130,6 +130,14 @@ export class ProtoWriter {
     return this.uvarint(no * 8 + wire);
   }
 
+  /** Writes a little-endian double. */
+  double(value: number): this {
+    this.#ensure(8);
+    this.#buf.writeDoubleLE(value, this.#pos);
+    this.#pos += 8;
+    return this;
+  }
+
   /** Writes raw bytes. */
   raw(bytes: Uint8Array): this {
     this.#ensure(bytes.byteLength);
@@ -169,6 +177,42 @@ export class ProtoWriter {
     other.#buf.copy(this.#buf, this.#pos, 0, n);
     this.#pos += n;
     return this;
+  }
+
+  /** Size of the internal buffer. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
+  /** Reserves one byte for a length prefix; returns where it is (for {@link endLength}). */
+  beginLength(): number {
+    this.#ensure(1);
+    return this.#pos++;
+  }
+
+  /**
+   * Writes the length of everything after the prefix reserved at `at`, moving those bytes right
+   * when the length needs more than one byte.
+   */
+  endLength(at: number): void {
+    const n = this.#pos - at - 1;
+    if (n < 0x80) {
+      this.#buf[at] = n;
+      return;
+    }
+    let extra = 0;
+    for (let v = n; v > 0x7f; v = Math.floor(v / 128)) extra++;
+    this.#ensure(extra);
+    const buf = this.#buf;
+    buf.copy(buf, at + 1 + extra, at + 1, this.#pos);
+    this.#pos += extra;
+    let v = n;
+    let i = at;
+    while (v > 0x7f) {
+      buf[i++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    buf[i] = v;
   }
 
   /** Forgets everything written, keeping the buffer for reuse. */
@@ -404,12 +448,9 @@ function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknow
     case 'bytes':
       w.key(no, WIRE_LEN).lengthDelimited(value as Uint8Array);
       return;
-    case 'double': {
-      const b = Buffer.alloc(8);
-      b.writeDoubleLE(value as number, 0);
-      w.key(no, WIRE_FIXED64).raw(b);
+    case 'double':
+      w.key(no, WIRE_FIXED64).double(value as number);
       return;
-    }
     case 'bool':
       w.key(no, WIRE_VARINT).uvarint(value ? 1 : 0);
       return;
@@ -436,16 +477,32 @@ function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknow
  * omitted; a missing `required` field is a programming error and throws.
  */
 export function encodeMessage<S extends MessageSchema>(schema: S, msg: MessageInput<S>, name = 'message'): Buffer {
-  const w = new ProtoWriter();
-  writeMessage(w, schema, msg as Record<string, unknown>, name, 0);
-  return w.finish();
+  // One warm scratch writer (its pages already touched) for every message; the result is copied
+  // out at its exact size. Re-entrant calls (a field value computed while encoding) get their own.
+  const w = scratchBusy ? new ProtoWriter() : scratch;
+  const owned = w === scratch;
+  if (owned) {
+    scratchBusy = true;
+    w.reset();
+  }
+  try {
+    writeMessage(w, schema, msg as Record<string, unknown>, name);
+    const out = w.finish();
+    if (!owned) return out;
+    const copy = Buffer.allocUnsafe(out.length);
+    out.copy(copy);
+    // Do not keep a huge buffer after one big message.
+    if (w.capacity > 1024 * 1024) scratch = new ProtoWriter(64 * 1024);
+    return copy;
+  } finally {
+    if (owned) scratchBusy = false;
+  }
 }
 
-// One scratch writer per nesting depth, reused for every nested message at that depth: a nested
-// message is written there, then copied into its parent with its length prefix.
-const nested: ProtoWriter[] = [];
+let scratch = new ProtoWriter(64 * 1024);
+let scratchBusy = false;
 
-function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<string, unknown>, name: string, depth: number): void {
+function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<string, unknown>, name: string): void {
   for (const [fieldName, spec] of compile(schema).fields) {
     const value = input[fieldName];
     if (value === undefined || value === null) {
@@ -453,19 +510,20 @@ function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<strin
       continue;
     }
     if (spec.repeated) {
-      for (const v of value as unknown[]) writeField(w, spec, v, name, fieldName, depth);
+      for (const v of value as unknown[]) writeField(w, spec, v, name);
     } else {
-      writeField(w, spec, value, name, fieldName, depth);
+      writeField(w, spec, value, name);
     }
   }
 }
 
-function writeField(w: ProtoWriter, spec: FieldSpec, v: unknown, name: string, fieldName: string, depth: number): void {
+function writeField(w: ProtoWriter, spec: FieldSpec, v: unknown, name: string): void {
   if (typeof spec.type === 'object') {
-    const inner = (nested[depth] ??= new ProtoWriter(1024));
-    inner.reset();
-    writeMessage(inner, spec.type, v as Record<string, unknown>, name, depth + 1);
-    w.key(spec.no, WIRE_LEN).lengthDelimitedFrom(inner);
+    // Written in place after a one-byte length guess; widened afterwards when longer than 127.
+    w.key(spec.no, WIRE_LEN);
+    const at = w.beginLength();
+    writeMessage(w, spec.type, v as Record<string, unknown>, name);
+    w.endLength(at);
   } else {
     writeScalar(w, spec.no, spec.type, v);
   }

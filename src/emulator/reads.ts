@@ -150,7 +150,9 @@ export function getRange(db: Db, body: Buffer): Buffer {
   if (req.limit !== undefined && req.limit <= 0) throw invalid(`The limit must be greater than 0, got ${req.limit}.`);
   const limit = Math.min(req.limit ?? LIMITS.rangeRows, LIMITS.rangeRows);
   const now = db.opts.now();
-  const w = new PlainBufferWriter(16 * 1024);
+  // One warm writer for every page (its pages already touched): the rows are copied into the response.
+  const w = rangeWriter;
+  w.truncate(0);
   w.header();
   let count = 0;
   let next: readonly PkValue[] | undefined;
@@ -176,7 +178,7 @@ export function getRange(db: Db, body: Buffer): Buffer {
     count++;
   }
   const rowsBytes = count > 0 ? w.finish() : Buffer.alloc(0);
-  return encode(
+  const response = encode(
     M.GetRangeResponse,
     {
       consumed: capacity(cu(rowsBytes.length), 0),
@@ -185,7 +187,12 @@ export function getRange(db: Db, body: Buffer): Buffer {
     },
     'GetRangeResponse',
   );
+  if (w.capacity > 4 * RANGE_WRITER_BYTES) rangeWriter = new PlainBufferWriter(RANGE_WRITER_BYTES);
+  return response;
 }
+
+const RANGE_WRITER_BYTES = 256 * 1024;
+let rangeWriter = new PlainBufferWriter(RANGE_WRITER_BYTES);
 
 /** BatchGetRow. */
 export function batchGetRow(db: Db, body: Buffer, ctx: RequestContext): Buffer {
