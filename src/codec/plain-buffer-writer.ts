@@ -4,8 +4,25 @@
  *
  * @packageDocumentation
  */
-import { crc8Byte, crc8Int64, crc8Range, crc8Uint32 } from './checksum.js';
+import { crc8Byte, crc8Range, crc8Uint32 } from './checksum.js';
 import { HEADER, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
+
+const TWO_32 = 2 ** 32;
+
+/**
+ * Writes a 64-bit two's complement integer, little endian. Values within ±2^53 (every
+ * timestamp and sequence number in practice) go through a double: no bigint is allocated.
+ */
+function writeInt64(b: Buffer, v: bigint, at: number): void {
+  const n = Number(v);
+  if (Number.isSafeInteger(n)) {
+    const hi = Math.floor(n / TWO_32);
+    b.writeUInt32LE(n - hi * TWO_32, at);
+    b.writeInt32LE(hi, at + 4);
+  } else {
+    b.writeBigInt64LE(BigInt.asIntN(64, v), at);
+  }
+}
 
 /** Column names already encoded: their UTF-8 bytes and CRC-8 (bounded; names are never evicted). */
 const NAMES = new Map<string, { readonly bytes: Buffer; readonly crc: number }>();
@@ -104,7 +121,7 @@ export class PlainBufferWriter {
         b.writeUInt32LE(9, this.#pos);
         b[this.#pos + 4] = type;
         const at = this.#pos + 5;
-        if (value.type === 'INTEGER') b.writeBigInt64LE(BigInt.asIntN(64, value.value), at);
+        if (value.type === 'INTEGER') writeInt64(b, value.value, at);
         else b.writeDoubleLE(value.value, at);
         this.#pos = at + 8;
         return crc8Range(crc8Byte(crcIn, type), b, at, at + 8);
@@ -162,9 +179,10 @@ export class PlainBufferWriter {
     if (timestamp !== undefined) {
       this.#ensure(9);
       this.#buf[this.#pos] = Tag.CELL_TIMESTAMP;
-      this.#buf.writeBigInt64LE(BigInt.asIntN(64, timestamp), this.#pos + 1);
+      const at = this.#pos + 1;
+      writeInt64(this.#buf, timestamp, at);
       this.#pos += 9;
-      crc = crc8Int64(crc, timestamp);
+      crc = crc8Range(crc, this.#buf, at, at + 8);
     }
     // The operation byte is written before the timestamp but checksummed after it.
     if (op !== undefined) crc = crc8Byte(crc, op);
@@ -180,7 +198,17 @@ export class PlainBufferWriter {
   #pkCell(name: string, type: 'INTEGER' | 'STRING' | 'BINARY', v: bigint | Buffer): number {
     this.#byte(Tag.CELL);
     let crc = this.#cellName(name);
-    if (type === 'INTEGER') crc = this.#value({ type: 'INTEGER', value: v as bigint }, crc);
+    if (type === 'INTEGER') {
+      this.#ensure(14);
+      const b = this.#buf;
+      b[this.#pos] = Tag.CELL_VALUE;
+      b.writeUInt32LE(9, this.#pos + 1);
+      b[this.#pos + 5] = VariantType.INTEGER;
+      const at = this.#pos + 6;
+      writeInt64(b, v as bigint, at);
+      this.#pos = at + 8;
+      crc = crc8Range(crc8Byte(crc, VariantType.INTEGER), b, at, at + 8);
+    }
     else {
       const data = v as Buffer;
       const variant = type === 'STRING' ? VariantType.STRING : VariantType.BLOB;
