@@ -15,7 +15,7 @@ import { decodePk, readPk } from './primary-keys.js';
 import { compareBounds, isAlive, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type TableDef } from './store.js';
 import type { Table } from './table.js';
 import { capacity, cu, decode, encode, parseRow } from './wire.js';
-import { STRIDE } from './stored-row.js';
+import { boxed, STRIDE, type BareValue } from './stored-row.js';
 
 /** A condition's view of rendered cells (sorted by name, newest version first). */
 function lookupIn(cells: readonly PlainCell[]): (name: string) => CellVersion[] | undefined {
@@ -111,7 +111,7 @@ function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainCel
     visible = true;
     if (!selected || taken >= max) continue;
     if (tr && (ts < tr.start || ts >= tr.end)) continue;
-    attributes.push({ name, value: cells[i + 2] as AttrValue, timestamp: ts });
+    attributes.push({ name, value: boxed(cells[i + 2] as BareValue), timestamp: ts });
     taken++;
   }
   if (!visible) return undefined;
