@@ -301,6 +301,23 @@ export class ProtoReader {
     return out;
   }
 
+  /** Current offset in the buffer. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /**
+   * Reads a length prefix and skips the bytes it covers, without making a view; returns where
+   * they start (they end at {@link position}).
+   */
+  skipLengthDelimited(): number {
+    const n = this.uvarint();
+    if (this.#pos + n > this.#end) throw new ProtobufDecodeError('truncated length-delimited field');
+    const from = this.#pos;
+    this.#pos += n;
+    return from;
+  }
+
   /** Reads a length-prefixed byte string (a view, not a copy). */
   lengthDelimited(): Buffer {
     return this.bytes(this.uvarint());
@@ -391,10 +408,18 @@ function compile(schema: MessageSchema): Compiled {
  * {@link ProtobufDecodeError}, which the emulator answers with `OTSParameterInvalid`.
  */
 export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, name = 'message'): Message<S> {
+  return decodeRange(schema, buf, 0, buf.length, name) as Message<S>;
+}
+
+// Repeated fields that stay empty share this array (decoded messages are read, never mutated).
+const NO_ITEMS: readonly unknown[] = Object.freeze([]);
+
+/** Decodes `buf[start..end)`: nested messages and strings are read in place, without views. */
+function decodeRange(schema: MessageSchema, buf: Buffer, start: number, end: number, name: string): Record<string, unknown> {
   const c = compile(schema);
   const out: Record<string, unknown> = {};
-  for (const f of c.repeated) out[f] = [];
-  const r = new ProtoReader(buf);
+  for (const f of c.repeated) out[f] = NO_ITEMS;
+  const r = new ProtoReader(buf, start, end);
   while (!r.done) {
     const k = r.uvarint();
     const no = Math.floor(k / 8);
@@ -404,25 +429,33 @@ export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, n
       r.skip(wire);
       continue;
     }
-    const [fieldName, spec] = entry;
+    const fieldName = entry[0];
+    const spec = entry[1];
     const type = spec.type;
     let value: unknown;
     if (typeof type === 'object') {
       if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a message`);
-      value = decodeMessage(type, r.lengthDelimited(), `${name}.${fieldName}`);
-    } else if (type === 'string' || type === 'bytes') {
+      const from = r.skipLengthDelimited();
+      value = decodeRange(type, buf, from, r.position, `${name}.${fieldName}`);
+    } else if (type === 'string') {
+      if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a string`);
+      const from = r.skipLengthDelimited();
+      value = buf.toString('utf8', from, r.position);
+    } else if (type === 'bytes') {
       if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected bytes`);
-      const b = r.lengthDelimited();
       // A view of the request body, which is never reused: stored values are copied where kept.
-      value = type === 'string' ? b.toString('utf8') : b;
+      value = r.lengthDelimited();
     } else if (type === 'double') {
       if (wire !== WIRE_FIXED64) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a double`);
-      value = r.bytes(8).readDoubleLE(0);
+      const at = r.position;
+      r.skip(WIRE_FIXED64);
+      value = buf.readDoubleLE(at);
     } else if (isVarintType(type)) {
       if (wire === WIRE_LEN && spec.repeated) {
         // Packed repeated scalars: proto2 senders may pack even without [packed=true].
         const inner = new ProtoReader(r.lengthDelimited());
-        const list = out[fieldName] as unknown[];
+        let list = out[fieldName] as unknown[];
+        if (list === NO_ITEMS) out[fieldName] = list = [];
         while (!inner.done) list.push(scalarFromVarint(type, inner.varint()));
         continue;
       } else if (wire === WIRE_VARINT) {
@@ -431,13 +464,18 @@ export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, n
         throw new ProtobufDecodeError(`${name}.${fieldName}: expected a varint`);
       }
     }
-    if (spec.repeated) (out[fieldName] as unknown[]).push(value);
-    else out[fieldName] = value;
+    if (spec.repeated) {
+      const list = out[fieldName] as unknown[];
+      if (list === NO_ITEMS) out[fieldName] = [value];
+      else list.push(value);
+    } else {
+      out[fieldName] = value;
+    }
   }
   for (const f of c.required) {
     if (out[f] === undefined) throw new ProtobufDecodeError(`${name}: missing required field '${f}'`);
   }
-  return out as Message<S>;
+  return out;
 }
 
 function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknown): void {
