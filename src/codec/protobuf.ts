@@ -68,8 +68,24 @@ export type MessageInput<S extends MessageSchema> = {
     ? S[K]['repeated'] extends true
       ? MessageInput<S[K]['type']>[]
       : MessageInput<S[K]['type']>
-    : FieldValue<S[K]> | undefined;
+    : S[K]['type'] extends 'bytes'
+      ? S[K]['repeated'] extends true
+        ? (Buffer | ByteRange)[]
+        : Buffer | ByteRange | undefined
+      : FieldValue<S[K]> | undefined;
 };
+
+/**
+ * A `bytes` field value given as a range of a larger buffer: encoded like the view
+ * `buffer.subarray(start, end)` without making one (many small values written into one buffer).
+ */
+export class ByteRange {
+  constructor(
+    readonly buffer: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+}
 
 /** Thrown when bytes are not a valid encoding of the expected message. */
 export class ProtobufDecodeError extends Error {
@@ -150,6 +166,16 @@ export class ProtoWriter {
   lengthDelimited(bytes: Uint8Array): this {
     this.uvarint(bytes.byteLength);
     return this.raw(bytes);
+  }
+
+  /** Writes `bytes[start..end)` length-prefixed, without a view. */
+  lengthDelimitedRange(bytes: Buffer, start: number, end: number): this {
+    const n = end - start;
+    this.uvarint(n);
+    this.#ensure(n);
+    bytes.copy(this.#buf, this.#pos, start, end);
+    this.#pos += n;
+    return this;
   }
 
   /** Writes a length-prefixed UTF-8 string without an intermediate buffer. */
@@ -484,7 +510,8 @@ function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknow
       w.key(no, WIRE_LEN).utf8(String(value));
       return;
     case 'bytes':
-      w.key(no, WIRE_LEN).lengthDelimited(value as Uint8Array);
+      if (value instanceof ByteRange) w.key(no, WIRE_LEN).lengthDelimitedRange(value.buffer, value.start, value.end);
+      else w.key(no, WIRE_LEN).lengthDelimited(value as Uint8Array);
       return;
     case 'double':
       w.key(no, WIRE_FIXED64).double(value as number);
