@@ -39,6 +39,20 @@ interface CachedCell {
   readonly crc: number;
 }
 
+/** Column names seen: their UTF-8 bytes and CRC-8 (names repeat on every row; bounded, never evicted). */
+const NAMES = new Map<string, { readonly bytes: Buffer; readonly crc: number }>();
+const MAX_NAMES = 4096;
+
+function nameOf(name: string): { readonly bytes: Buffer; readonly crc: number } {
+  let known = NAMES.get(name);
+  if (known === undefined) {
+    const bytes = Buffer.from(name, 'utf8');
+    known = { bytes, crc: crc8Range(0, bytes, 0, bytes.length) };
+    if (NAMES.size < MAX_NAMES) NAMES.set(name, known);
+  }
+  return known;
+}
+
 function isArray(v: unknown): v is unknown[] {
   return Array.isArray(v);
 }
@@ -103,7 +117,7 @@ export class SdkPlainBufferEncoder {
       for (const name in cell) {
         // The SDK sizes the name by its UTF-16 length and writes its UTF-8 bytes.
         this.#cap += 8 + name.length;
-        this.#exact += 8 + Buffer.byteLength(name);
+        this.#exact += 8 + nameOf(name).bytes.length;
         this.#pkValueSize(cell[name]);
       }
     }
@@ -121,7 +135,7 @@ export class SdkPlainBufferEncoder {
 
   /** The SDK's `computeColumnSize`. */
   #columnSizeCap(name: string, v: unknown, timestamp: unknown, hasTimestampArg: boolean): number {
-    let n = 8 + Buffer.byteLength(name);
+    let n = 8 + nameOf(name).bytes.length;
     if (v !== null) n += this.#columnValueSize(v);
     if (hasTimestampArg && timestamp !== undefined) n += 9;
     return n;
@@ -129,7 +143,7 @@ export class SdkPlainBufferEncoder {
 
   /** Bytes the writer really emits for one attribute cell. */
   #columnSizeExact(name: string, v: unknown, timestamp: unknown, op: boolean): number {
-    let n = 8 + Buffer.byteLength(name);
+    let n = 8 + nameOf(name).bytes.length;
     if (v !== null && v !== undefined) n += this.#columnValueSize(v);
     if (timestamp !== null && timestamp !== undefined) n += 9;
     if (op) n += 2;
@@ -244,11 +258,18 @@ export class SdkPlainBufferEncoder {
 
   /** `TAG_CELL_NAME`, the UTF-16 length, the UTF-8 bytes; returns the name's checksum. */
   #cellName(name: string): number {
-    this.#byte(Tag.CELL_NAME);
-    this.#u32(name.length);
-    const start = this.#pos;
-    this.#pos += this.#chunk.write(name, start, 'utf8');
-    return crc8Range(0, this.#chunk, start, this.#pos);
+    const known = nameOf(name);
+    const bytes = known.bytes;
+    const n = bytes.length;
+    const c = this.#chunk;
+    let p = this.#pos;
+    c[p++] = Tag.CELL_NAME;
+    c.writeUInt32LE(name.length, p);
+    p += 4;
+    if (n <= 32) for (let i = 0; i < n; i++) c[p + i] = bytes[i] as number;
+    else c.set(bytes, p);
+    this.#pos = p + n;
+    return known.crc;
   }
 
   /** Length-prefixed string or binary payload after its type byte; returns the checksum. */
