@@ -70,10 +70,19 @@ export class SdkRowReader {
     return at;
   }
 
+  /** A copy of `n` bytes at `at` (no intermediate view). */
+  #copy(at: number, n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    const src = this.#buf;
+    if (n <= 16) for (let i = 0; i < n; i++) out[i] = src[at + i] as number;
+    else src.copy(out, 0, at, at + n);
+    return out;
+  }
+
   #int64(crcIn: number): unknown {
     const at = this.#take(8);
     this.#crc = crc8Range(crcIn, this.#buf, at, at + 8);
-    return new this.#Int64(Buffer.from(this.#buf.subarray(at, at + 8)));
+    return new this.#Int64(this.#copy(at, 8));
   }
 
   #expect(tag: number, what: string): void {
@@ -104,7 +113,7 @@ export class SdkRowReader {
         const n = this.#u32();
         const at = this.#take(n);
         crc = crc8Range(crc8Uint32(crc, n), this.#buf, at, at + n);
-        value = type === VariantType.STRING ? this.#buf.toString('utf8', at, at + n) : Buffer.from(this.#buf.subarray(at, at + n));
+        value = type === VariantType.STRING ? this.#buf.toString('utf8', at, at + n) : this.#copy(at, n);
         break;
       }
       case VariantType.BOOLEAN:
