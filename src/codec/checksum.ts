@@ -57,13 +57,3 @@ export function crc8Range(crc: number, bytes: Uint8Array, start: number, end: nu
   for (let i = start; i < end; i++) c = CRC8_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number;
   return c;
 }
-
-/** Folds a signed 64-bit little-endian integer into a CRC-8. */
-export function crc8Int64(crc: number, value: bigint): number {
-  let c = crc;
-  let lo = Number(BigInt.asUintN(32, value));
-  let hi = Number(BigInt.asUintN(32, value >> 32n));
-  for (let i = 0; i < 4; i++, lo >>>= 8) c = CRC8_TABLE[(c ^ lo) & 0xff] as number;
-  for (let i = 0; i < 4; i++, hi >>>= 8) c = CRC8_TABLE[(c ^ hi) & 0xff] as number;
-  return c;
-}

@@ -4,8 +4,29 @@
  *
  * @packageDocumentation
  */
-import { crc8Byte, crc8Int64, crc8Range, crc8Uint32 } from './checksum.js';
+import { crc8Byte, crc8Range, crc8Uint32 } from './checksum.js';
 import { HEADER, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
+
+const TWO_32 = 2 ** 32;
+
+/**
+ * Writes a 64-bit two's complement integer, little endian. Values within ±2^53 (every
+ * timestamp and sequence number in practice) go through a double: no bigint is allocated.
+ */
+function writeInt64(b: Buffer, v: bigint, at: number): void {
+  const n = Number(v);
+  if (Number.isSafeInteger(n)) {
+    const hi = Math.floor(n / TWO_32);
+    b.writeUInt32LE(n - hi * TWO_32, at);
+    b.writeInt32LE(hi, at + 4);
+  } else {
+    b.writeBigInt64LE(BigInt.asIntN(64, v), at);
+  }
+}
+
+/** Column names already encoded: their UTF-8 bytes and CRC-8 (bounded; names are never evicted). */
+const NAMES = new Map<string, { readonly bytes: Buffer; readonly crc: number }>();
+const MAX_NAMES = 4096;
 
 /** Writes PlainBuffer rows into one growing buffer. */
 export class PlainBufferWriter {
@@ -19,6 +40,11 @@ export class PlainBufferWriter {
   /** Bytes written so far. */
   get length(): number {
     return this.#pos;
+  }
+
+  /** Size of the internal buffer. */
+  get capacity(): number {
+    return this.#buf.length;
   }
 
   /** Drops everything written after `length` (a GetRange page that would grow too large). */
@@ -54,6 +80,31 @@ export class PlainBufferWriter {
     return start;
   }
 
+  /**
+   * `TAG_CELL_NAME`, the length and the UTF-8 bytes of a column name; returns the name's CRC-8.
+   * Names repeat on every row: their bytes and checksum are computed once per name.
+   */
+  #cellName(name: string): number {
+    let known = NAMES.get(name);
+    if (known === undefined) {
+      const bytes = Buffer.from(name, 'utf8');
+      known = { bytes, crc: crc8Range(0, bytes, 0, bytes.length) };
+      if (NAMES.size < MAX_NAMES) NAMES.set(name, known);
+    }
+    const bytes = known.bytes;
+    const n = bytes.length;
+    this.#ensure(5 + n);
+    const b = this.#buf;
+    let p = this.#pos;
+    b[p++] = Tag.CELL_NAME;
+    b.writeUInt32LE(n, p);
+    p += 4;
+    if (n <= 32) for (let i = 0; i < n; i++) b[p + i] = bytes[i] as number;
+    else b.set(bytes, p);
+    this.#pos = p + n;
+    return known.crc;
+  }
+
   /** Writes the PlainBuffer header. */
   header(): void {
     this.#u32(HEADER);
@@ -70,7 +121,7 @@ export class PlainBufferWriter {
         b.writeUInt32LE(9, this.#pos);
         b[this.#pos + 4] = type;
         const at = this.#pos + 5;
-        if (value.type === 'INTEGER') b.writeBigInt64LE(BigInt.asIntN(64, value.value), at);
+        if (value.type === 'INTEGER') writeInt64(b, value.value, at);
         else b.writeDoubleLE(value.value, at);
         this.#pos = at + 8;
         return crc8Range(crc8Byte(crcIn, type), b, at, at + 8);
@@ -119,9 +170,7 @@ export class PlainBufferWriter {
   /** Writes one cell; returns its checksum. */
   cell(name: string, value: PlainValue | undefined, op: number | undefined, timestamp: bigint | undefined): number {
     this.#byte(Tag.CELL);
-    this.#byte(Tag.CELL_NAME);
-    const start = this.#prefixedUtf8(name);
-    let crc = crc8Range(0, this.#buf, start, this.#pos);
+    let crc = this.#cellName(name);
     if (value !== undefined) crc = this.#value(value, crc);
     if (op !== undefined) {
       this.#byte(Tag.CELL_TYPE);
@@ -130,9 +179,10 @@ export class PlainBufferWriter {
     if (timestamp !== undefined) {
       this.#ensure(9);
       this.#buf[this.#pos] = Tag.CELL_TIMESTAMP;
-      this.#buf.writeBigInt64LE(BigInt.asIntN(64, timestamp), this.#pos + 1);
+      const at = this.#pos + 1;
+      writeInt64(this.#buf, timestamp, at);
       this.#pos += 9;
-      crc = crc8Int64(crc, timestamp);
+      crc = crc8Range(crc, this.#buf, at, at + 8);
     }
     // The operation byte is written before the timestamp but checksummed after it.
     if (op !== undefined) crc = crc8Byte(crc, op);
@@ -147,10 +197,18 @@ export class PlainBufferWriter {
    */
   #pkCell(name: string, type: 'INTEGER' | 'STRING' | 'BINARY', v: bigint | Buffer): number {
     this.#byte(Tag.CELL);
-    this.#byte(Tag.CELL_NAME);
-    const nameAt = this.#prefixedUtf8(name);
-    let crc = crc8Range(0, this.#buf, nameAt, this.#pos);
-    if (type === 'INTEGER') crc = this.#value({ type: 'INTEGER', value: v as bigint }, crc);
+    let crc = this.#cellName(name);
+    if (type === 'INTEGER') {
+      this.#ensure(14);
+      const b = this.#buf;
+      b[this.#pos] = Tag.CELL_VALUE;
+      b.writeUInt32LE(9, this.#pos + 1);
+      b[this.#pos + 5] = VariantType.INTEGER;
+      const at = this.#pos + 6;
+      writeInt64(b, v as bigint, at);
+      this.#pos = at + 8;
+      crc = crc8Range(crc8Byte(crc, VariantType.INTEGER), b, at, at + 8);
+    }
     else {
       const data = v as Buffer;
       const variant = type === 'STRING' ? VariantType.STRING : VariantType.BLOB;

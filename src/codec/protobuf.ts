@@ -68,8 +68,24 @@ export type MessageInput<S extends MessageSchema> = {
     ? S[K]['repeated'] extends true
       ? MessageInput<S[K]['type']>[]
       : MessageInput<S[K]['type']>
-    : FieldValue<S[K]> | undefined;
+    : S[K]['type'] extends 'bytes'
+      ? S[K]['repeated'] extends true
+        ? (Buffer | ByteRange)[]
+        : Buffer | ByteRange | undefined
+      : FieldValue<S[K]> | undefined;
 };
+
+/**
+ * A `bytes` field value given as a range of a larger buffer: encoded like the view
+ * `buffer.subarray(start, end)` without making one (many small values written into one buffer).
+ */
+export class ByteRange {
+  constructor(
+    readonly buffer: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+}
 
 /** Thrown when bytes are not a valid encoding of the expected message. */
 export class ProtobufDecodeError extends Error {
@@ -130,6 +146,14 @@ export class ProtoWriter {
     return this.uvarint(no * 8 + wire);
   }
 
+  /** Writes a little-endian double. */
+  double(value: number): this {
+    this.#ensure(8);
+    this.#buf.writeDoubleLE(value, this.#pos);
+    this.#pos += 8;
+    return this;
+  }
+
   /** Writes raw bytes. */
   raw(bytes: Uint8Array): this {
     this.#ensure(bytes.byteLength);
@@ -142,6 +166,16 @@ export class ProtoWriter {
   lengthDelimited(bytes: Uint8Array): this {
     this.uvarint(bytes.byteLength);
     return this.raw(bytes);
+  }
+
+  /** Writes `bytes[start..end)` length-prefixed, without a view. */
+  lengthDelimitedRange(bytes: Buffer, start: number, end: number): this {
+    const n = end - start;
+    this.uvarint(n);
+    this.#ensure(n);
+    bytes.copy(this.#buf, this.#pos, start, end);
+    this.#pos += n;
+    return this;
   }
 
   /** Writes a length-prefixed UTF-8 string without an intermediate buffer. */
@@ -169,6 +203,42 @@ export class ProtoWriter {
     other.#buf.copy(this.#buf, this.#pos, 0, n);
     this.#pos += n;
     return this;
+  }
+
+  /** Size of the internal buffer. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
+  /** Reserves one byte for a length prefix; returns where it is (for {@link endLength}). */
+  beginLength(): number {
+    this.#ensure(1);
+    return this.#pos++;
+  }
+
+  /**
+   * Writes the length of everything after the prefix reserved at `at`, moving those bytes right
+   * when the length needs more than one byte.
+   */
+  endLength(at: number): void {
+    const n = this.#pos - at - 1;
+    if (n < 0x80) {
+      this.#buf[at] = n;
+      return;
+    }
+    let extra = 0;
+    for (let v = n; v > 0x7f; v = Math.floor(v / 128)) extra++;
+    this.#ensure(extra);
+    const buf = this.#buf;
+    buf.copy(buf, at + 1 + extra, at + 1, this.#pos);
+    this.#pos += extra;
+    let v = n;
+    let i = at;
+    while (v > 0x7f) {
+      buf[i++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    buf[i] = v;
   }
 
   /** Forgets everything written, keeping the buffer for reuse. */
@@ -255,6 +325,23 @@ export class ProtoReader {
     const out = this.#buf.subarray(this.#pos, this.#pos + n);
     this.#pos += n;
     return out;
+  }
+
+  /** Current offset in the buffer. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /**
+   * Reads a length prefix and skips the bytes it covers, without making a view; returns where
+   * they start (they end at {@link position}).
+   */
+  skipLengthDelimited(): number {
+    const n = this.uvarint();
+    if (this.#pos + n > this.#end) throw new ProtobufDecodeError('truncated length-delimited field');
+    const from = this.#pos;
+    this.#pos += n;
+    return from;
   }
 
   /** Reads a length-prefixed byte string (a view, not a copy). */
@@ -347,10 +434,18 @@ function compile(schema: MessageSchema): Compiled {
  * {@link ProtobufDecodeError}, which the emulator answers with `OTSParameterInvalid`.
  */
 export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, name = 'message'): Message<S> {
+  return decodeRange(schema, buf, 0, buf.length, name) as Message<S>;
+}
+
+// Repeated fields that stay empty share this array (decoded messages are read, never mutated).
+const NO_ITEMS: readonly unknown[] = Object.freeze([]);
+
+/** Decodes `buf[start..end)`: nested messages and strings are read in place, without views. */
+function decodeRange(schema: MessageSchema, buf: Buffer, start: number, end: number, name: string): Record<string, unknown> {
   const c = compile(schema);
   const out: Record<string, unknown> = {};
-  for (const f of c.repeated) out[f] = [];
-  const r = new ProtoReader(buf);
+  for (const f of c.repeated) out[f] = NO_ITEMS;
+  const r = new ProtoReader(buf, start, end);
   while (!r.done) {
     const k = r.uvarint();
     const no = Math.floor(k / 8);
@@ -360,25 +455,33 @@ export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, n
       r.skip(wire);
       continue;
     }
-    const [fieldName, spec] = entry;
+    const fieldName = entry[0];
+    const spec = entry[1];
     const type = spec.type;
     let value: unknown;
     if (typeof type === 'object') {
       if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a message`);
-      value = decodeMessage(type, r.lengthDelimited(), `${name}.${fieldName}`);
-    } else if (type === 'string' || type === 'bytes') {
+      const from = r.skipLengthDelimited();
+      value = decodeRange(type, buf, from, r.position, `${name}.${fieldName}`);
+    } else if (type === 'string') {
+      if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a string`);
+      const from = r.skipLengthDelimited();
+      value = buf.toString('utf8', from, r.position);
+    } else if (type === 'bytes') {
       if (wire !== WIRE_LEN) throw new ProtobufDecodeError(`${name}.${fieldName}: expected bytes`);
-      const b = r.lengthDelimited();
       // A view of the request body, which is never reused: stored values are copied where kept.
-      value = type === 'string' ? b.toString('utf8') : b;
+      value = r.lengthDelimited();
     } else if (type === 'double') {
       if (wire !== WIRE_FIXED64) throw new ProtobufDecodeError(`${name}.${fieldName}: expected a double`);
-      value = r.bytes(8).readDoubleLE(0);
+      const at = r.position;
+      r.skip(WIRE_FIXED64);
+      value = buf.readDoubleLE(at);
     } else if (isVarintType(type)) {
       if (wire === WIRE_LEN && spec.repeated) {
         // Packed repeated scalars: proto2 senders may pack even without [packed=true].
         const inner = new ProtoReader(r.lengthDelimited());
-        const list = out[fieldName] as unknown[];
+        let list = out[fieldName] as unknown[];
+        if (list === NO_ITEMS) out[fieldName] = list = [];
         while (!inner.done) list.push(scalarFromVarint(type, inner.varint()));
         continue;
       } else if (wire === WIRE_VARINT) {
@@ -387,13 +490,18 @@ export function decodeMessage<S extends MessageSchema>(schema: S, buf: Buffer, n
         throw new ProtobufDecodeError(`${name}.${fieldName}: expected a varint`);
       }
     }
-    if (spec.repeated) (out[fieldName] as unknown[]).push(value);
-    else out[fieldName] = value;
+    if (spec.repeated) {
+      const list = out[fieldName] as unknown[];
+      if (list === NO_ITEMS) out[fieldName] = [value];
+      else list.push(value);
+    } else {
+      out[fieldName] = value;
+    }
   }
   for (const f of c.required) {
     if (out[f] === undefined) throw new ProtobufDecodeError(`${name}: missing required field '${f}'`);
   }
-  return out as Message<S>;
+  return out;
 }
 
 function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknown): void {
@@ -402,14 +510,12 @@ function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknow
       w.key(no, WIRE_LEN).utf8(String(value));
       return;
     case 'bytes':
-      w.key(no, WIRE_LEN).lengthDelimited(value as Uint8Array);
+      if (value instanceof ByteRange) w.key(no, WIRE_LEN).lengthDelimitedRange(value.buffer, value.start, value.end);
+      else w.key(no, WIRE_LEN).lengthDelimited(value as Uint8Array);
       return;
-    case 'double': {
-      const b = Buffer.alloc(8);
-      b.writeDoubleLE(value as number, 0);
-      w.key(no, WIRE_FIXED64).raw(b);
+    case 'double':
+      w.key(no, WIRE_FIXED64).double(value as number);
       return;
-    }
     case 'bool':
       w.key(no, WIRE_VARINT).uvarint(value ? 1 : 0);
       return;
@@ -436,16 +542,32 @@ function writeScalar(w: ProtoWriter, no: number, type: ScalarType, value: unknow
  * omitted; a missing `required` field is a programming error and throws.
  */
 export function encodeMessage<S extends MessageSchema>(schema: S, msg: MessageInput<S>, name = 'message'): Buffer {
-  const w = new ProtoWriter();
-  writeMessage(w, schema, msg as Record<string, unknown>, name, 0);
-  return w.finish();
+  // One warm scratch writer (its pages already touched) for every message; the result is copied
+  // out at its exact size. Re-entrant calls (a field value computed while encoding) get their own.
+  const w = scratchBusy ? new ProtoWriter() : scratch;
+  const owned = w === scratch;
+  if (owned) {
+    scratchBusy = true;
+    w.reset();
+  }
+  try {
+    writeMessage(w, schema, msg as Record<string, unknown>, name);
+    const out = w.finish();
+    if (!owned) return out;
+    const copy = Buffer.allocUnsafe(out.length);
+    out.copy(copy);
+    // Do not keep a huge buffer after one big message.
+    if (w.capacity > 1024 * 1024) scratch = new ProtoWriter(64 * 1024);
+    return copy;
+  } finally {
+    if (owned) scratchBusy = false;
+  }
 }
 
-// One scratch writer per nesting depth, reused for every nested message at that depth: a nested
-// message is written there, then copied into its parent with its length prefix.
-const nested: ProtoWriter[] = [];
+let scratch = new ProtoWriter(64 * 1024);
+let scratchBusy = false;
 
-function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<string, unknown>, name: string, depth: number): void {
+function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<string, unknown>, name: string): void {
   for (const [fieldName, spec] of compile(schema).fields) {
     const value = input[fieldName];
     if (value === undefined || value === null) {
@@ -453,19 +575,20 @@ function writeMessage(w: ProtoWriter, schema: MessageSchema, input: Record<strin
       continue;
     }
     if (spec.repeated) {
-      for (const v of value as unknown[]) writeField(w, spec, v, name, fieldName, depth);
+      for (const v of value as unknown[]) writeField(w, spec, v, name);
     } else {
-      writeField(w, spec, value, name, fieldName, depth);
+      writeField(w, spec, value, name);
     }
   }
 }
 
-function writeField(w: ProtoWriter, spec: FieldSpec, v: unknown, name: string, fieldName: string, depth: number): void {
+function writeField(w: ProtoWriter, spec: FieldSpec, v: unknown, name: string): void {
   if (typeof spec.type === 'object') {
-    const inner = (nested[depth] ??= new ProtoWriter(1024));
-    inner.reset();
-    writeMessage(inner, spec.type, v as Record<string, unknown>, name, depth + 1);
-    w.key(spec.no, WIRE_LEN).lengthDelimitedFrom(inner);
+    // Written in place after a one-byte length guess; widened afterwards when longer than 127.
+    w.key(spec.no, WIRE_LEN);
+    const at = w.beginLength();
+    writeMessage(w, spec.type, v as Record<string, unknown>, name);
+    w.endLength(at);
   } else {
     writeScalar(w, spec.no, spec.type, v);
   }

@@ -10,7 +10,9 @@ import { invalid, OtsError, unsupported } from './errors.js';
 import { LIMITS } from './limits.js';
 import * as M from '../codec/messages.js';
 import { decodePk, type PkSlot } from './primary-keys.js';
-import { returnRow, writeRow } from './row-writes.js';
+import { returnRowInto, writeRow } from './row-writes.js';
+import { PlainBufferWriter } from '../codec/plain-buffer-writer.js';
+import { ByteRange } from '../codec/protobuf.js';
 import { rowKey, type PkValue, type ResolvedWrite } from './store.js';
 import { capacity, checkRowLimits, cu, decode, encode, parseRow, rowDataSize } from './wire.js';
 
@@ -52,6 +54,11 @@ export function batchWriteRow(db: Db, body: Buffer, ctx: RequestContext): Buffer
   });
   const now = db.opts.now();
   const applied: { table: string; w: ResolvedWrite }[] = [];
+  // Returned rows go into one warm buffer and the answer refers to ranges of it.
+  const returned = returnedRows;
+  returned.truncate(0);
+  const ranges: { start: number; end: number }[] = [];
+  const answers: { row?: Buffer | ByteRange | undefined }[] = [];
   let index = 0;
   const tables = prepared.map(({ t, rows }) => ({
     table_name: t.def.name,
@@ -64,7 +71,13 @@ export function batchWriteRow(db: Db, body: Buffer, ctx: RequestContext): Buffer
         // Apply at once so that later rows of the batch see this one (auto-increment order).
         t.apply(w);
         applied.push({ table: t.def.name, w });
-        return { is_ok: true, consumed: capacity(0, cu(rowDataSize(row))), row: returnRow(t, w.pk, r.return_content, now) };
+        const answer: { is_ok: boolean; consumed: ReturnType<typeof capacity>; row?: Buffer | ByteRange | undefined } = { is_ok: true, consumed: capacity(0, cu(rowDataSize(row))) };
+        const range = returnRowInto(returned, t, w.pk, r.return_content, now);
+        if (range !== undefined) {
+          ranges.push(range);
+          answers.push(answer);
+        }
+        return answer;
       } catch (e) {
         if (e instanceof OtsError) return { is_ok: false, error: { code: e.code, message: e.message } };
         throw e;
@@ -72,5 +85,16 @@ export function batchWriteRow(db: Db, body: Buffer, ctx: RequestContext): Buffer
     }),
   }));
   if (applied.length > 0) db.record({ t: 'write', writes: applied });
-  return encode(M.BatchWriteRowResponse, { tables }, 'BatchWriteRowResponse');
+  // The writer may have moved its bytes while growing: ranges are bound to its final buffer.
+  const bytes = returned.finish();
+  for (let i = 0; i < answers.length; i++) {
+    const range = ranges[i] as { start: number; end: number };
+    (answers[i] as { row?: Buffer | ByteRange }).row = new ByteRange(bytes, range.start, range.end);
+  }
+  const response = encode(M.BatchWriteRowResponse, { tables }, 'BatchWriteRowResponse');
+  if (returned.capacity > 4 * RETURNED_ROWS_BYTES) returnedRows = new PlainBufferWriter(RETURNED_ROWS_BYTES);
+  return response;
 }
+
+const RETURNED_ROWS_BYTES = 64 * 1024;
+let returnedRows = new PlainBufferWriter(RETURNED_ROWS_BYTES);

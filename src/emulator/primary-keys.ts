@@ -63,16 +63,41 @@ export function resolvePk(db: Db, t: Table, slots: readonly PkSlot[]): PkValue[]
   return slots.map((s) => {
     if (s !== 'auto') return s as PkValue;
     const first = slots[0] as PkValue;
-    const last = t.lastAutoIncrement(first);
-    // Strictly increasing per partition and never consecutive, shaped like a microsecond clock.
-    const gap = 1n + BigInt(Math.floor(db.opts.random() * 64));
-    let next = (last ?? 0n) + 1n + gap;
-    const clockLike = db.opts.now() * 1000n + BigInt(Math.floor(db.opts.random() * 1000));
-    if (clockLike > next) next = clockLike;
-    const floor = db.opts.autoIncrementStart ?? 1n;
-    if (next < floor) next = floor + gap;
-    if (next > INT64_MAX) throw new OtsError('OTSInternalServerError', 'The auto-increment column overflowed.');
+    const next = nextAutoIncrement(db, t.lastAutoIncrement(first));
     t.raiseAutoIncrement(first, next);
     return next;
   });
 }
+
+/**
+ * The next value after `last`: strictly increasing per partition and never consecutive, shaped
+ * like a microsecond clock. Computed in doubles while every term is below 2^53 (always, with
+ * real clocks): one bigint per row instead of a handful.
+ */
+function nextAutoIncrement(db: Db, last: bigint | undefined): bigint {
+  const gapDraw = Math.floor(db.opts.random() * 64);
+  const now = db.opts.now();
+  const jitter = Math.floor(db.opts.random() * 1000);
+  const floor = db.opts.autoIncrementStart ?? 1n;
+  const lastN = last === undefined ? 0 : Number(last);
+  const nowN = Number(now);
+  const floorN = Number(floor);
+  if (lastN < SAFE && nowN < SAFE / 1000 && floorN < SAFE && lastN > -SAFE && floorN > -SAFE) {
+    const gap = 1 + gapDraw;
+    let next = lastN + 1 + gap;
+    const clockLike = nowN * 1000 + jitter;
+    if (clockLike > next) next = clockLike;
+    if (next < floorN) next = floorN + gap;
+    return BigInt(next);
+  }
+  const gap = 1n + BigInt(gapDraw);
+  let next = (last ?? 0n) + 1n + gap;
+  const clockLike = now * 1000n + BigInt(jitter);
+  if (clockLike > next) next = clockLike;
+  if (next < floor) next = floor + gap;
+  if (next > INT64_MAX) throw new OtsError('OTSInternalServerError', 'The auto-increment column overflowed.');
+  return next;
+}
+
+// Below this every sum above is exact in a double.
+const SAFE = 2 ** 52;

@@ -15,7 +15,7 @@ import { decodePk, readPk } from './primary-keys.js';
 import { compareBounds, isAlive, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type TableDef } from './store.js';
 import type { Table } from './table.js';
 import { capacity, cu, decode, encode, parseRow } from './wire.js';
-import { STRIDE } from './stored-row.js';
+import { boxed, STRIDE, type BareValue } from './stored-row.js';
 
 /** A condition's view of rendered cells (sorted by name, newest version first). */
 function lookupIn(cells: readonly PlainCell[]): (name: string) => CellVersion[] | undefined {
@@ -111,7 +111,7 @@ function render(t: Table, row: StoredRow, spec: ReadSpec, now: bigint): PlainCel
     visible = true;
     if (!selected || taken >= max) continue;
     if (tr && (ts < tr.start || ts >= tr.end)) continue;
-    attributes.push({ name, value: cells[i + 2] as AttrValue, timestamp: ts });
+    attributes.push({ name, value: boxed(cells[i + 2] as BareValue), timestamp: ts });
     taken++;
   }
   if (!visible) return undefined;
@@ -150,7 +150,9 @@ export function getRange(db: Db, body: Buffer): Buffer {
   if (req.limit !== undefined && req.limit <= 0) throw invalid(`The limit must be greater than 0, got ${req.limit}.`);
   const limit = Math.min(req.limit ?? LIMITS.rangeRows, LIMITS.rangeRows);
   const now = db.opts.now();
-  const w = new PlainBufferWriter(16 * 1024);
+  // One warm writer for every page (its pages already touched): the rows are copied into the response.
+  const w = rangeWriter;
+  w.truncate(0);
   w.header();
   let count = 0;
   let next: readonly PkValue[] | undefined;
@@ -176,7 +178,7 @@ export function getRange(db: Db, body: Buffer): Buffer {
     count++;
   }
   const rowsBytes = count > 0 ? w.finish() : Buffer.alloc(0);
-  return encode(
+  const response = encode(
     M.GetRangeResponse,
     {
       consumed: capacity(cu(rowsBytes.length), 0),
@@ -185,7 +187,12 @@ export function getRange(db: Db, body: Buffer): Buffer {
     },
     'GetRangeResponse',
   );
+  if (w.capacity > 4 * RANGE_WRITER_BYTES) rangeWriter = new PlainBufferWriter(RANGE_WRITER_BYTES);
+  return response;
 }
+
+const RANGE_WRITER_BYTES = 256 * 1024;
+let rangeWriter = new PlainBufferWriter(RANGE_WRITER_BYTES);
 
 /** BatchGetRow. */
 export function batchGetRow(db: Db, body: Buffer, ctx: RequestContext): Buffer {

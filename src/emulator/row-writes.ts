@@ -9,7 +9,7 @@ import { tableOf, type Db } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import * as M from '../codec/messages.js';
 import type { PlainCell, PlainRow } from '../codec/plain-buffer-format.js';
-import { encodeStoredRow } from '../codec/plain-buffer-writer.js';
+import { encodeStoredRow, type PlainBufferWriter } from '../codec/plain-buffer-writer.js';
 import { decodePk, readPk, resolvePk, type PkSlot } from './primary-keys.js';
 import { putCells, updateOps } from './row-changes.js';
 import { isRowVisible, readableVersions, type PkValue, type ResolvedWrite } from './store.js';
@@ -42,6 +42,35 @@ export function returnRow(
   rc: { return_type?: number | undefined; return_column_names: string[] } | undefined,
   now: bigint,
 ): Buffer | undefined {
+  const attributes = returnedColumns(t, pk, rc, now);
+  return attributes === undefined ? undefined : encodeStoredRow(t.def.primaryKey, pk, attributes);
+}
+
+/**
+ * {@link returnRow} for the rows of a batch: written into `into` (one buffer for the whole
+ * answer) and given back as a range of it, or undefined when no row is returned.
+ */
+export function returnRowInto(
+  into: PlainBufferWriter,
+  t: Table,
+  pk: readonly PkValue[],
+  rc: { return_type?: number | undefined; return_column_names: string[] } | undefined,
+  now: bigint,
+): { start: number; end: number } | undefined {
+  const attributes = returnedColumns(t, pk, rc, now);
+  if (attributes === undefined) return undefined;
+  const start = into.length;
+  into.header();
+  into.storedRow(t.def.primaryKey, pk, attributes);
+  return { start, end: into.length };
+}
+
+function returnedColumns(
+  t: Table,
+  pk: readonly PkValue[],
+  rc: { return_type?: number | undefined; return_column_names: string[] } | undefined,
+  now: bigint,
+): PlainCell[] | undefined {
   const type = rc?.return_type ?? M.ReturnType.RT_NONE;
   if (type === M.ReturnType.RT_NONE) return undefined;
   if (type !== M.ReturnType.RT_PK && type !== M.ReturnType.RT_AFTER_MODIFY) throw invalid(`Invalid return type: ${type}.`);
@@ -53,7 +82,7 @@ export function returnRow(
       if (v) attributes.push({ name, value: v.value, timestamp: v.ts });
     }
   }
-  return encodeStoredRow(t.def.primaryKey, pk, attributes);
+  return attributes;
 }
 
 /**

@@ -3,16 +3,37 @@
  *
  * A row's cells are one flat array, `name, timestamp, value` per version, names in code-unit
  * (= byte, names being ASCII) order and each name's versions newest first: one object per row
- * instead of a Map with an array and an object per version. Every stored row outlives many
- * young-generation collections, and each object it holds is copied on the way to the old
- * generation, so fewer objects per row is most of the emulator's GC cost.
+ * instead of a Map with an array and an object per version. Values are kept bare (the bigint,
+ * number, boolean, string or Buffer, whose JS type says the column type) and boxed back into an
+ * {@link AttrValue} only when read. Every stored row outlives many young-generation
+ * collections, and each object it holds is copied on the way to the old generation, so fewer
+ * objects per row is most of the emulator's GC cost.
  *
  * @packageDocumentation
  */
 import type { AttrValue, CellVersion, ResolvedCell } from './store.js';
 
-/** `name, ts, value` per version; see the file comment for the order. */
-export type FlatCells = readonly (string | bigint | AttrValue)[];
+/** A stored value without its type tag: the JS type says the column type. */
+export type BareValue = bigint | number | boolean | string | Buffer;
+
+/** `name, ts, bare value` per version; see the file comment for the order. */
+export type FlatCells = readonly BareValue[];
+
+/** A stored bare value with its type tag again. */
+export function boxed(v: BareValue): AttrValue {
+  switch (typeof v) {
+    case 'bigint':
+      return { type: 'INTEGER', value: v };
+    case 'number':
+      return { type: 'DOUBLE', value: v };
+    case 'boolean':
+      return { type: 'BOOLEAN', value: v };
+    case 'string':
+      return { type: 'STRING', value: v };
+    default:
+      return { type: 'BINARY', value: v };
+  }
+}
 
 /** Slots per version in {@link FlatCells}. */
 export const STRIDE = 3;
@@ -21,7 +42,7 @@ export const STRIDE = 3;
 export function columnVersions(cells: FlatCells, name: string): CellVersion[] {
   const out: CellVersion[] = [];
   for (let i = 0; i < cells.length; i += STRIDE) {
-    if (cells[i] === name) out.push({ ts: cells[i + 1] as bigint, value: cells[i + 2] as AttrValue });
+    if (cells[i] === name) out.push({ ts: cells[i + 1] as bigint, value: boxed(cells[i + 2] as BareValue) });
   }
   return out;
 }
@@ -33,7 +54,7 @@ export function columnMap(cells: FlatCells): Map<string, CellVersion[]> {
     const name = cells[i] as string;
     let versions = map.get(name);
     if (!versions) map.set(name, (versions = []));
-    versions.push({ ts: cells[i + 1] as bigint, value: cells[i + 2] as AttrValue });
+    versions.push({ ts: cells[i + 1] as bigint, value: boxed(cells[i + 2] as BareValue) });
   }
   return map;
 }
@@ -44,10 +65,10 @@ export function columnMap(cells: FlatCells): Map<string, CellVersion[]> {
  */
 export function flatten(columns: ReadonlyMap<string, readonly CellVersion[]>, intern: (name: string) => string): FlatCells {
   const names = [...columns.keys()].sort();
-  const out: (string | bigint | AttrValue)[] = [];
+  const out: BareValue[] = [];
   for (const name of names) {
     const shared = intern(name);
-    for (const v of columns.get(name) as readonly CellVersion[]) out.push(shared, v.ts, v.value);
+    for (const v of columns.get(name) as readonly CellVersion[]) out.push(shared, v.ts, v.value.value);
   }
   return out;
 }
@@ -71,12 +92,12 @@ export function flattenDistinct(cells: readonly ResolvedCell[], intern: (name: s
     if (j >= 0 && (order[j] as ResolvedCell).name === c.name) return undefined;
     order[j + 1] = c;
   }
-  const out: (string | bigint | AttrValue)[] = new Array(n * STRIDE);
+  const out: BareValue[] = new Array<BareValue>(n * STRIDE);
   for (let i = 0; i < n; i++) {
     const c = order[i] as ResolvedCell;
     out[i * STRIDE] = intern(c.name);
     out[i * STRIDE + 1] = c.ts;
-    out[i * STRIDE + 2] = c.value;
+    out[i * STRIDE + 2] = c.value.value;
   }
   return out;
 }
