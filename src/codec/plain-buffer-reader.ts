@@ -169,12 +169,35 @@ export function decodeVariant(buf: Buffer): PlainValue {
   return value;
 }
 
+// The last few ASCII column names decoded: rows repeat the same names, and reusing the string
+// saves an allocation per cell (compared byte for byte, so a hit is always the same name).
+const RECENT = 16;
+const recentNames: string[] = new Array<string>(RECENT).fill('');
+let recentNext = 0;
+
+function cellName(buf: Buffer, at: number, len: number): string {
+  if (len > 0 && len <= 32) {
+    search: for (let k = 0; k < RECENT; k++) {
+      const s = recentNames[k] as string;
+      if (s.length !== len) continue;
+      for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[at + i]) continue search;
+      return s;
+    }
+    for (let i = 0; i < len; i++) if ((buf[at + i] as number) >= 0x80) return buf.toString('utf8', at, at + len);
+    const name = buf.toString('latin1', at, at + len);
+    recentNames[recentNext] = name;
+    recentNext = (recentNext + 1) % RECENT;
+    return name;
+  }
+  return buf.toString('utf8', at, at + len);
+}
+
 function readCell(r: Reader): PlainCell {
   r.expectTag(Tag.CELL, 'TAG_CELL');
   r.expectTag(Tag.CELL_NAME, 'TAG_CELL_NAME');
   const nameLen = r.u32();
   const nameAt = r.skip(nameLen);
-  const name = r.buf.toString('utf8', nameAt, nameAt + nameLen);
+  const name = cellName(r.buf, nameAt, nameLen);
   let crc = crc8Range(0, r.buf, nameAt, nameAt + nameLen);
   let value: PlainValue | undefined;
   let op: number | undefined;

@@ -194,6 +194,18 @@ describe('PlainBuffer codec', () => {
     expect(encodeRows([])).toEqual(Buffer.alloc(0));
   });
 
+  it('decodes column names exactly when many rows repeat them (same lengths, one byte apart, non-ASCII, long)', () => {
+    const names = ['abc', 'abd', 'abe', 'x', 'é1', 'ü', 'n'.repeat(40), 'timeline_id', 'timeline_ie', ...Array.from({ length: 20 }, (_, i) => `c${String(i).padStart(2, '0')}`)];
+    for (let round = 0; round < 3; round++) {
+      for (const name of names) {
+        const row: PlainRow = { primaryKey: [{ name: 'id', value: { type: 'STRING', value: name } }], attributes: [{ name, value: { type: 'STRING', value: name } }], deleteMarker: false };
+        const back = decodeRow(encodeRow(row));
+        expect(back.attributes[0]?.name).toBe(name);
+        expect(back.primaryKey[0]?.value).toEqual({ type: 'STRING', value: name });
+      }
+    }
+  });
+
   it('detects corruption: checksums, truncation, bad header and trailing garbage', () => {
     const good = TableStore.PlainBufferBuilder.serializeForPutRow([{ p: 'key' }], [{ a: 'value' }]);
     for (let i = 4; i < good.length; i++) {
