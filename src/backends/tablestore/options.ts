@@ -25,6 +25,14 @@ export interface TableStoreBackendOptions {
    * `httpOptions.timeout` and a small `maxRetries` (see docs/backends.md).
    */
   client?: unknown;
+  /**
+   * How the backend this creates talks to the service. `'wire'`: its own HTTP path (the same
+   * bytes, headers and signature as the SDK, checked by a differential test suite; a fraction of
+   * the SDK's client CPU per request). `'sdk'`: the official SDK's client for everything. The SDK
+   * is loaded either way (its constants build the requests). With `client`, only `'sdk'` applies.
+   * @default 'wire'
+   */
+  transport?: 'wire' | 'sdk';
   /** Instance endpoint, e.g. `'https://my-instance.cn-hangzhou.ots.aliyuncs.com'`. */
   endpoint?: string;
   /** Instance name. */
@@ -88,6 +96,8 @@ export interface ResolvedOptions {
   readonly retryStrategy: RetryStrategy;
   readonly windowRows: number;
   readonly orderedBatches: boolean;
+  /** How a client this backend creates talks to the service (`'sdk'` whenever a client is given). */
+  readonly transport: 'wire' | 'sdk';
 }
 
 const CONNECTION_KEYS = ['endpoint', 'instanceName', 'accessKeyId', 'accessKeySecret', 'stsToken', 'requestTimeoutMs', 'sdkMaxRetries'] as const;
@@ -108,9 +118,17 @@ export function resolveOptions(options: TableStoreBackendOptions): ResolvedOptio
     throw new ValidationError('options.orderedBatches', `Expected \`options.orderedBatches\` to be a boolean, got ${typeof opts.orderedBatches}`);
   }
   const common = { columns, recordColumns, retryStrategy: opts.retryStrategy ?? createRetryStrategy(), windowRows, orderedBatches: opts.orderedBatches ?? false };
-  if (opts.client !== undefined) return { ...common, givenClient: checkClient(opts), clientConfig: undefined, agent: undefined };
+  if (opts.transport !== undefined && opts.transport !== 'wire' && opts.transport !== 'sdk') {
+    throw new ValidationError('options.transport', `Expected \`options.transport\` to be 'wire' or 'sdk', got ${JSON.stringify(opts.transport) ?? String(opts.transport)}`);
+  }
+  if (opts.client !== undefined) {
+    if (opts.transport === 'wire') {
+      throw new ValidationError('options.transport', "`options.transport: 'wire'` needs connection settings, not `options.client` (a given SDK client is used for everything): drop one of them");
+    }
+    return { ...common, givenClient: checkClient(opts), clientConfig: undefined, agent: undefined, transport: 'sdk' };
+  }
   const { config, agent } = clientConfig(opts);
-  return { ...common, givenClient: undefined, clientConfig: config, agent };
+  return { ...common, givenClient: undefined, clientConfig: config, agent, transport: opts.transport ?? 'wire' };
 }
 
 function checkClient(opts: TableStoreBackendOptions): TableStoreClientLike {
