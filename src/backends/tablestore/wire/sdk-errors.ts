@@ -12,6 +12,7 @@ export interface SdkShapedError extends Error {
   code: string | number;
   headers?: IncomingHttpHeaders;
   hostname?: string;
+  region?: undefined;
   retryable?: boolean;
   time?: Date;
 }
@@ -25,10 +26,12 @@ export function requestIdOf(headers: IncomingHttpHeaders): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-// What lib/util.js `error()` does to every error it shapes: `name` non-enumerable (defaulting to
-// the code), `message` enumerable, and the time it was made.
+// What lib/util.js `error()` does to every error it shapes: an own, non-enumerable `name` that
+// keeps an own name already set and is otherwise the code (so a service error's name is its HTTP
+// status), an enumerable `message`, and the time it was made.
 function finish(error: SdkShapedError): SdkShapedError {
-  Object.defineProperty(error, 'name', { writable: true, enumerable: false, configurable: true, value: error.name || String(error.code) || 'Error' });
+  const own: unknown = Object.getOwnPropertyDescriptor(error, 'name')?.value;
+  Object.defineProperty(error, 'name', { writable: true, enumerable: false, configurable: true, value: own || error.code || 'Error' });
   Object.defineProperty(error, 'message', { enumerable: true, writable: true, configurable: true, value: error.message });
   error.time = new Date();
   return error;
@@ -59,6 +62,8 @@ export function serviceError(status: number, headers: IncomingHttpHeaders, body:
 export function networkError(cause: Error, hostname: string): SdkShapedError {
   const error = cause as SdkShapedError;
   error.code = 'NetworkingError';
+  // The SDK copies its (unset) region onto the error too.
+  error.region = undefined;
   error.hostname = hostname;
   error.retryable = true;
   return finish(error);
