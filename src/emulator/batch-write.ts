@@ -8,7 +8,7 @@ import type { Db, RequestContext } from './context.js';
 import { tableOf } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import { LIMITS } from './limits.js';
-import * as M from './messages.js';
+import * as M from '../codec/messages.js';
 import { decodePk, type PkSlot } from './primary-keys.js';
 import { returnRow, writeRow } from './row-writes.js';
 import { rowKey, type PkValue, type ResolvedWrite } from './store.js';

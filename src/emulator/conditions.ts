@@ -6,9 +6,10 @@
  * @packageDocumentation
  */
 import { invalid, unsupported } from './errors.js';
-import * as M from './messages.js';
-import { decodeVariant, PlainBufferError } from './plain-buffer.js';
-import { decodeMessage, ProtobufDecodeError, type MessageSchema, type Message } from './protobuf.js';
+import * as M from '../codec/messages.js';
+import { PlainBufferError } from '../codec/plain-buffer-format.js';
+import { decodeVariant } from '../codec/plain-buffer-reader.js';
+import { decodeMessage, ProtobufDecodeError, type MessageSchema, type Message } from '../codec/protobuf.js';
 import type { AttrValue, CellVersion, TableDef } from './store.js';
 
 /** The most single-column conditions one filter may hold, as on the service. */

@@ -14,10 +14,10 @@ import { KNOWN_APIS, LIMITS, SUPPORTED_APIS, type SupportedApi } from './limits.
 import { checkOptions, checkAutoIncrementStart, instancesOf } from './options.js';
 import { OtsError, invalid, unsupported } from './errors.js';
 import { FaultController, validateFaultSpec, type FaultDecision, type FaultSpec } from './faults.js';
-import * as M from './messages.js';
+import * as M from '../codec/messages.js';
 import { FileLog } from './persistence.js';
 import { mulberry32 } from './prng.js';
-import { encodeMessage } from './protobuf.js';
+import { encodeMessage } from '../codec/protobuf.js';
 
 const debug = createDebug('tablestore-timeline:emulator');
 

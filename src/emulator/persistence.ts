@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import createDebug from 'debug';
-import { crc32 } from './checksum.js';
+import { crc32 } from '../codec/checksum.js';
 import type { LogRecord } from './context.js';
 
 const debug = createDebug('tablestore-timeline:emulator');

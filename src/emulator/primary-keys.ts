@@ -7,7 +7,7 @@
 import type { Db } from './context.js';
 import { invalid, OtsError } from './errors.js';
 import { LIMITS } from './limits.js';
-import type { PlainCell, PlainRow } from './plain-buffer.js';
+import type { PlainCell, PlainRow } from '../codec/plain-buffer-format.js';
 import type { PkValue, TableDef } from './store.js';
 import type { Table } from './table.js';
 import { INT64_MAX, VT_NAME } from './wire.js';

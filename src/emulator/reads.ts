@@ -8,8 +8,9 @@ import { matches, paginateColumns, parseFilter, type ColumnFilter } from './cond
 import { tableOf, type Db, type RequestContext } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
 import { LIMITS } from './limits.js';
-import * as M from './messages.js';
-import { encodeStoredRow, PlainBufferWriter, type PlainCell } from './plain-buffer.js';
+import * as M from '../codec/messages.js';
+import type { PlainCell } from '../codec/plain-buffer-format.js';
+import { encodeStoredRow, PlainBufferWriter } from '../codec/plain-buffer-writer.js';
 import { decodePk, readPk } from './primary-keys.js';
 import { compareBounds, isAlive, type AttrValue, type BoundValue, type CellVersion, type PkValue, type StoredRow, type TableDef } from './store.js';
 import type { Table } from './table.js';

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { invalid } from './errors.js';
-import { CellOp, type PlainCell, type PlainValue } from './plain-buffer.js';
+import { CellOp, type PlainCell, type PlainValue } from '../codec/plain-buffer-format.js';
 import { readableVersions, type AttrValue, type PkValue, type ResolvedCell, type ResolvedUpdateOp, type TableDef } from './store.js';
 import type { Table } from './table.js';
 import { INT64_MAX, INT64_MIN, NAME_RE, VT_NAME } from './wire.js';

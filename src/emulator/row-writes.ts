@@ -7,8 +7,9 @@
 import { matches, parseFilter } from './conditions.js';
 import { tableOf, type Db } from './context.js';
 import { invalid, OtsError, unsupported } from './errors.js';
-import * as M from './messages.js';
-import { encodeStoredRow, type PlainCell, type PlainRow } from './plain-buffer.js';
+import * as M from '../codec/messages.js';
+import type { PlainCell, PlainRow } from '../codec/plain-buffer-format.js';
+import { encodeStoredRow } from '../codec/plain-buffer-writer.js';
 import { decodePk, readPk, resolvePk, type PkSlot } from './primary-keys.js';
 import { putCells, updateOps } from './row-changes.js';
 import { isRowVisible, readableVersions, type PkValue, type ResolvedWrite } from './store.js';

@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import type { PlainValue } from './plain-buffer.js';
+import type { PlainValue } from '../codec/plain-buffer-format.js';
 import { STRIDE, type FlatCells } from './stored-row.js';
 
 /** Primary-key column types. */

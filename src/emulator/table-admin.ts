@@ -7,8 +7,8 @@
 import { tableOf, type Db } from './context.js';
 import { OtsError, invalid, tableNotExist, unsupported } from './errors.js';
 import { LIMITS } from './limits.js';
-import * as M from './messages.js';
-import type { MessageInput } from './protobuf.js';
+import * as M from '../codec/messages.js';
+import type { MessageInput } from '../codec/protobuf.js';
 import type { PkColumnDef, PkType, StreamDef, TableDef, TableOptionsDef } from './store.js';
 import { decode, encode, NAME_RE } from './wire.js';
 

@@ -6,9 +6,10 @@
  */
 import { invalid, OtsError } from './errors.js';
 import { LIMITS } from './limits.js';
-import type * as M from './messages.js';
-import { decodeRow, PlainBufferError, type PlainRow, type PlainValue } from './plain-buffer.js';
-import { decodeMessage, encodeMessage, ProtobufDecodeError, type Message, type MessageInput, type MessageSchema } from './protobuf.js';
+import type * as M from '../codec/messages.js';
+import { PlainBufferError, type PlainRow, type PlainValue } from '../codec/plain-buffer-format.js';
+import { decodeRow } from '../codec/plain-buffer-reader.js';
+import { decodeMessage, encodeMessage, ProtobufDecodeError, type Message, type MessageInput, type MessageSchema } from '../codec/protobuf.js';
 
 /** Table and column names the service accepts. */
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;

@@ -1,5 +1,6 @@
 /**
- * PlainBuffer: TableStore's row encoding, with its CRC-8 checksums, in both directions.
+ * PlainBuffer reader: TableStore's row encoding decoded, every CRC-8 checksum verified
+ * (the writer is plain-buffer-writer.ts).
  *
  * Layout: a little-endian int32 header `0x75`, then rows. A row is `TAG_ROW_PK` + cells,
  * optionally `TAG_ROW_DATA` + cells, an optional delete marker, then `TAG_ROW_CHECKSUM` + CRC-8.
@@ -10,8 +11,6 @@
  * @packageDocumentation
  */
 import { crc8Byte, crc8Range, crc8Uint32 } from './checksum.js';
-
-export { CellOp, HEADER, PlainBufferError, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
 import { HEADER, PlainBufferError, Tag, VariantType, type PlainCell, type PlainRow, type PlainValue } from './plain-buffer-format.js';
 
 class Reader {
@@ -266,5 +265,3 @@ export function decodeRows(buf: Buffer): PlainRow[] {
   while (!r.atEnd) rows.push(readRowBody(r));
   return rows;
 }
-
-export { encodeRow, encodeRows, encodeStoredRow, PlainBufferWriter } from './plain-buffer-writer.js';

@@ -1,6 +1,6 @@
 /**
  * PlainBuffer encoding into one growing buffer: no allocation per byte or per field, checksums
- * folded over the bytes just written. See plain-buffer.ts for the layout.
+ * folded over the bytes just written. See plain-buffer-reader.ts for the layout.
  *
  * @packageDocumentation
  */

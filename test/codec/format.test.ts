@@ -1,11 +1,13 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32, crc8 } from '../../src/emulator/checksum.js';
-import * as M from '../../src/emulator/messages.js';
-import { decodeRow, decodeRows, encodeRow, encodeRows, PlainBufferError, type PlainRow } from '../../src/emulator/plain-buffer.js';
-import { decodeMessage, encodeMessage, ProtobufDecodeError, ProtoReader, ProtoWriter } from '../../src/emulator/protobuf.js';
-import { long, TableStore } from './sdk.js';
+import { crc32, crc8 } from '../../src/codec/checksum.js';
+import * as M from '../../src/codec/messages.js';
+import { PlainBufferError, type PlainRow } from '../../src/codec/plain-buffer-format.js';
+import { decodeRow, decodeRows } from '../../src/codec/plain-buffer-reader.js';
+import { encodeRow, encodeRows } from '../../src/codec/plain-buffer-writer.js';
+import { decodeMessage, encodeMessage, ProtobufDecodeError, ProtoReader, ProtoWriter } from '../../src/codec/protobuf.js';
+import { long, TableStore } from '../emulator/sdk.js';
 
 // The SDK's own compiled protobufjs messages: an independent implementation to cross-check against.
 const requireFromRoot = createRequire(join(process.cwd(), 'package.json'));

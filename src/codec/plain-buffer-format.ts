@@ -1,5 +1,5 @@
 /**
- * PlainBuffer's constants and value types, shared by the reader (plain-buffer.ts) and the writer
+ * PlainBuffer's constants and value types, shared by the reader (plain-buffer-reader.ts) and the writer
  * (plain-buffer-writer.ts).
  *
  * @packageDocumentation
