@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestCorpus } from './corpus.js';
 import { clientPair, pinDate, settle, startRecorder, type ClientPair, type Recorded, type Recorder, type Settings } from './support.js';
 import { loadTableStoreSdk } from '../../src/backends/tablestore/load-sdk.js';
-import { sdkCodec } from '../../src/backends/tablestore/wire/codec.js';
+import { wireCodec } from '../../src/backends/tablestore/wire/codec.js';
 import { WireClient } from '../../src/backends/tablestore/wire/wire-client.js';
 
 let recorder: Recorder;
@@ -81,7 +81,7 @@ describe('wire path requests equal the SDK requests', () => {
     const sdk = await loadTableStoreSdk();
     const pair = await clientPair({ endpoint: recorder.endpoint });
     const agent = new http.Agent({ keepAlive: true });
-    const later = new WireClient({ endpoint: recorder.endpoint, instanceName: 'wire-test', accessKeyId: 'test-access-key-id', accessKeySecret: 'test-access-key-secret', agent, timeoutMs: 10_000, codec: sdkCodec(sdk), retryRules: sdk, maxRetries: 0, now: () => Date.UTC(2030, 5, 6) });
+    const later = new WireClient({ endpoint: recorder.endpoint, instanceName: 'wire-test', accessKeyId: 'test-access-key-id', accessKeySecret: 'test-access-key-secret', agent, timeoutMs: 10_000, codec: wireCodec(sdk), retryRules: sdk, maxRetries: 0, now: () => Date.UTC(2030, 5, 6) });
     try {
       recorder.requests.length = 0;
       await settle(pair.sdkClient, 'describeTable', { tableName: 't' });
@@ -120,7 +120,7 @@ describe('wire path requests equal the SDK requests', () => {
     const sdkAgent = counting('sdk');
     const wireAgent = counting('wire');
     const sdkClient = new sdk.Client({ endpoint: recorder.endpoint, instancename: 'i', accessKeyId: 'k', accessKeySecret: 's', maxRetries: 0, httpOptions: { timeout: 10_000, agent: sdkAgent } });
-    const wireClient = new WireClient({ endpoint: recorder.endpoint, instanceName: 'i', accessKeyId: 'k', accessKeySecret: 's', agent: wireAgent, timeoutMs: 10_000, codec: sdkCodec(sdk), retryRules: sdk, maxRetries: 0 });
+    const wireClient = new WireClient({ endpoint: recorder.endpoint, instanceName: 'i', accessKeyId: 'k', accessKeySecret: 's', agent: wireAgent, timeoutMs: 10_000, codec: wireCodec(sdk), retryRules: sdk, maxRetries: 0 });
     try {
       const big = requestCorpus(sdk).find((e) => e.name.includes('4 MB'))!;
       recorder.requests.length = 0;

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadTableStoreSdk } from '../../src/backends/tablestore/load-sdk.js';
 import type { TableStoreClientLike, TableStoreSdk } from '../../src/backends/tablestore/sdk-types.js';
-import { sdkCodec } from '../../src/backends/tablestore/wire/codec.js';
+import { wireCodec } from '../../src/backends/tablestore/wire/codec.js';
 import { WireClient } from '../../src/backends/tablestore/wire/wire-client.js';
 
 /** A request as the server received it. */
@@ -137,7 +137,7 @@ export async function clientPair(settings: Settings): Promise<ClientPair> {
     stsToken: settings.stsToken,
     agent: wireAgent,
     timeoutMs,
-    codec: sdkCodec(sdk),
+    codec: wireCodec(sdk),
     retryRules: sdk,
     maxRetries: settings.maxRetries ?? 0,
     now: () => PINNED_DATE.getTime(),

@@ -50,3 +50,11 @@ export function sdkCodec(sdk: SdkProtocol): WireCodec {
     },
   };
 }
+
+/**
+ * The codec the wire transport runs with (and the differential tests check): the SDK's own
+ * encoder and decoder until the shared codec module is in place.
+ */
+export function wireCodec(sdk: SdkProtocol): WireCodec {
+  return sdkCodec(sdk);
+}

@@ -5,7 +5,7 @@
  */
 import type { ResolvedOptions } from '../options.js';
 import type { TableStoreClientLike, TableStoreSdk } from '../sdk-types.js';
-import { sdkCodec } from './codec.js';
+import { wireCodec } from './codec.js';
 import { WireClient } from './wire-client.js';
 
 /** A client for `options.clientConfig` on `options.transport`, sharing the backend's agent. */
@@ -20,7 +20,7 @@ export function createClient(sdk: TableStoreSdk, options: ResolvedOptions): Tabl
     stsToken: config.stsToken,
     agent: options.agent!,
     timeoutMs: config.httpOptions?.timeout ?? 0,
-    codec: sdkCodec(sdk),
+    codec: wireCodec(sdk),
     retryRules: sdk,
     maxRetries: config.maxRetries ?? 0,
   });

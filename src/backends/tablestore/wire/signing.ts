@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** The API version every request names. */
 export const API_VERSION = '2015-12-31';
@@ -15,8 +15,18 @@ export interface SigningIdentity {
   readonly host: string;
   readonly instanceName: string;
   readonly accessKeyId: string;
-  readonly accessKeySecret: string;
+  /** The access key secret as an HMAC key (see {@link signingKey}). */
+  readonly key: KeyObject;
   readonly stsToken?: string | undefined;
+}
+
+/**
+ * The HMAC key of an access key secret, made once per client: `createHmac` with a string key
+ * would convert and check it again on every request. (Node's `createHmac` reads a string key as
+ * UTF-8, as the SDK passes it.)
+ */
+export function signingKey(accessKeySecret: string): KeyObject {
+  return createSecretKey(Buffer.from(accessKeySecret, 'utf8'));
 }
 
 /**
@@ -37,7 +47,7 @@ export function signedHeaders(identity: SigningIdentity, path: string, body: Buf
   const canonical =
     `x-ots-accesskeyid:${identity.accessKeyId}\nx-ots-apiversion:${API_VERSION}\nx-ots-contentmd5:${md5}\n` +
     `x-ots-date:${isoDate}\nx-ots-instancename:${identity.instanceName}${sts === undefined ? '' : `\nx-ots-ststoken:${sts}`}`;
-  const signature = createHmac('sha1', identity.accessKeySecret).update(`${path}\nPOST\n\n${canonical}\n`, 'utf8').digest('base64');
+  const signature = createHmac('sha1', identity.key).update(`${path}\nPOST\n\n${canonical}\n`, 'utf8').digest('base64');
   const headers: Record<string, string> = {
     'x-ots-apiversion': API_VERSION,
     'x-ots-instancename': identity.instanceName,

@@ -12,7 +12,7 @@ import { sdkOperation, type WireCodec, type WireOperation } from './codec.js';
 import { post, type ConnectionTarget } from './connection.js';
 import { requestIdOf, serviceError } from './sdk-errors.js';
 import { sdkRetryDelay, sdkShouldRetry, type SdkRetryRules } from './sdk-retry.js';
-import { signedHeaders, type SigningIdentity } from './signing.js';
+import { signedHeaders, signingKey, type SigningIdentity } from './signing.js';
 
 /** What a {@link WireClient} is made of. */
 export interface WireClientOptions {
@@ -55,7 +55,7 @@ export class WireClient implements TableStoreClientLike {
       host: url.hostname,
       instanceName: trimStart(options.instanceName),
       accessKeyId: trimStart(options.accessKeyId),
-      accessKeySecret: trimStart(options.accessKeySecret),
+      key: signingKey(trimStart(options.accessKeySecret)),
       stsToken: options.stsToken === undefined ? undefined : trimStart(options.stsToken),
     };
     this.#target = {
