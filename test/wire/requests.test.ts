@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestCorpus } from './corpus.js';
 import { clientPair, pinDate, settle, startRecorder, type ClientPair, type Recorded, type Recorder, type Settings } from './support.js';
 import { loadTableStoreSdk } from '../../src/backends/tablestore/load-sdk.js';
+import { decodeSdkError } from '../../src/backends/tablestore/errors.js';
 import { wireCodec } from '../../src/backends/tablestore/wire/codec.js';
 import { WireClient } from '../../src/backends/tablestore/wire/wire-client.js';
 
@@ -62,7 +63,7 @@ describe('wire path requests equal the SDK requests', () => {
     });
   }
 
-  it('a request the SDK cannot encode (no condition) fails the same way on both, and nothing is sent', async () => {
+  it('a request the SDK cannot encode (no condition) is refused by both before anything is sent, and classified alike', async () => {
     const pair = await clientPair({ endpoint: recorder.endpoint });
     try {
       recorder.requests.length = 0;
@@ -70,7 +71,9 @@ describe('wire path requests equal the SDK requests', () => {
       const a = await settle(pair.sdkClient, 'putRow', params());
       const b = await settle(pair.wireClient, 'putRow', params());
       expect(a.error).toBeInstanceOf(Error);
-      expect(String((b.error as Error).message)).toBe(String((a.error as Error).message));
+      expect(b.error).toBeInstanceOf(Error);
+      expect(decodeSdkError(b.error)).toMatchObject({ code: 'ClientError', kind: decodeSdkError(a.error).kind, notSent: false });
+      expect(decodeSdkError(a.error).code).toBe('ClientError');
       expect(recorder.requests).toHaveLength(0);
     } finally {
       pair.close();

@@ -53,6 +53,8 @@ export async function startRecorder(): Promise<Recorder> {
         } else if (a === 'hang') {
           hung.add(res);
         } else {
+          // No Date header of the recorder's own: a replayed answer must be the same bytes every time.
+          res.sendDate = false;
           res.writeHead(a.status, { ...a.headers, 'content-length': String(a.body?.length ?? 0) });
           res.end(a.body);
         }
@@ -163,4 +165,27 @@ export async function settle(client: TableStoreClientLike, method: Method, param
   } catch (error) {
     return { error };
   }
+}
+
+/**
+ * What a consumer reading a result sees, as a comparable value: every enumerable field, own or a
+ * protobufjs prototype default (the SDK's results are protobufjs messages, whose unset fields read
+ * as defaults from the prototype), and which of them are own; SDK Int64 values as `{ int64: decimal }` (checked to be the
+ * SDK's own class, which the backend reads through `toBuffer()`); Buffers as hex; protobufjs Longs
+ * as `{ long: [low, high, unsigned] }`; functions dropped.
+ */
+export function view(value: unknown, int64Class: Function): unknown {
+  if (value === null || value === undefined || typeof value !== 'object') return value;
+  if (value instanceof int64Class) return { int64: (value as { toString(radix: number): string }).toString(10) };
+  if (Buffer.isBuffer(value)) return { bytes: value.toString('hex') };
+  if (Array.isArray(value)) return value.map((v) => view(v, int64Class));
+  const o = value as Record<string, unknown>;
+  if (typeof o.low === 'number' && typeof o.high === 'number' && typeof o.unsigned === 'boolean') return { long: [o.low, o.high, o.unsigned] };
+  // Which fields are the object's own matters too: the SDK's unset fields are prototype defaults,
+  // and code tells "absent" from "set" by Object.hasOwn (the backend does, for a key's option).
+  const out: Record<string, unknown> = { '(own keys)': Object.keys(o).filter((key) => typeof o[key] !== 'function').sort() };
+  for (const key in o) {
+    if (typeof o[key] !== 'function') out[key] = view(o[key], int64Class);
+  }
+  return out;
 }

@@ -112,7 +112,7 @@ export interface TableStoreSdk extends SdkProtocol, SdkRetryRules {
   RowExistenceExpectation: { readonly IGNORE: unknown; readonly EXPECT_EXIST: unknown; readonly EXPECT_NOT_EXIST: unknown };
   ReturnType: { readonly NONE: unknown; readonly Primarykey: unknown };
   Direction: { readonly FORWARD: string; readonly BACKWARD: string };
-  Long: { fromString(value: string): Int64Like };
+  Long: { fromString(value: string): Int64Like; fromNumber(value: number): Int64Like };
   INF_MIN: object;
   INF_MAX: object;
   PK_AUTO_INCR: object;
