@@ -9,9 +9,12 @@
  */
 import { Messenger, StoreTimeline, SyncTimeline, TimelineStore, type InboxMessage, type StoredMessage } from '../src/index.js';
 import { TableStoreBackend } from '../src/backends/tablestore/index.js';
+import type { TableStoreClientLike } from '../src/backends/tablestore/sdk-types.js';
+import { wireCodec } from '../src/backends/tablestore/wire/codec.js';
+import { WireClient } from '../src/backends/tablestore/wire/wire-client.js';
 import { startEmulatorProcess } from '../test/support/emulator-process.js';
 import { formatValue, median, type ResultRow, type SuiteContext, type SuiteResult } from './harness.js';
-import { CHAT, CONCURRENCY, CURSOR_SECRET, LATENCY_MS, SENT_AT, SEVEN_DAYS, describeCounts, ms, n$, range, sampleRoundTrips, timed, TableStore, total, type Chat, type Measurement, type Target } from './sdk-target.js';
+import { CHAT, CONCURRENCY, CURSOR_SECRET, IGNORE, LATENCY_MS, SENT_AT, SEVEN_DAYS, createTimelineTable, describeCounts, ms, n$, range, sampleRoundTrips, timed, TableStore, total, type Chat, type Measurement, type Target } from './sdk-target.js';
 
 type Transport = 'wire' | 'sdk';
 const TRANSPORTS: readonly Transport[] = ['sdk', 'wire'];
@@ -27,9 +30,11 @@ interface Sizes {
 const FULL: Sizes = { rounds: 5, sends: 200, fanOut: 2000, behind: 10_000, rttSamples: 30 };
 const QUICK: Sizes = { rounds: 2, sends: 30, fanOut: 2000, behind: 2000, rttSamples: 10 };
 
-/** One emulator process and a backend of each transport on it. */
+/** One emulator process, a backend of each transport on it, and a bare client of each. */
 interface Pair {
   readonly targets: Record<Transport, Target>;
+  /** The clients alone, without the library: the SDK's, and the wire client the backend would create. */
+  readonly clients: Record<Transport, TableStoreClientLike>;
   close(): Promise<void>;
 }
 
@@ -38,11 +43,15 @@ async function openPair(latencyMs: number): Promise<Pair> {
   const client = new TableStore.Client({ ...emu.clientConfig(), accessKeySecret: emu.accessKeySecret, maxRetries: 0, httpOptions: { timeout: 60_000 } });
   const backend = (transport: Transport): TableStoreBackend => new TableStoreBackend({ ...emu.connection(), transport, requestTimeoutMs: 60_000 });
   const targets = { sdk: { emu, backend: backend('sdk'), client }, wire: { emu, backend: backend('wire'), client } };
+  const c = emu.connection();
+  const wire = new WireClient({ ...c, timeoutMs: 60_000, codec: wireCodec(TableStore), retryRules: TableStore, maxRetries: 0 });
   return {
     targets,
+    clients: { sdk: client, wire },
     close: async () => {
       await targets.sdk.backend.close();
       await targets.wire.backend.close();
+      wire.destroy();
       await emu.close();
     },
   };
@@ -64,6 +73,21 @@ async function oneToOne(target: Target, messenger: Messenger<Chat>, count: numbe
       const conversationId = `dm:a:${i % 50}`;
       const result = await messenger.send({ conversationId, senderId: 'user:a', recipients: [`user:${i % 50}`], message: CHAT, messageId: `m-${++ids}` });
       if (result.fanOut.failed.length > 0 || result.duplicate) throw new Error('a 1:1 send failed');
+    }
+  });
+}
+
+/** `count` one-row PutRows (auto-increment, returning the key) through a bare client. */
+async function barePuts(target: Target, client: TableStoreClientLike, count: number): Promise<Measurement> {
+  return timed(target, async () => {
+    for (let i = 0; i < count; i++) {
+      await client.putRow({
+        tableName: 'bare',
+        condition: IGNORE(),
+        primaryKey: [{ timeline_id: `dm:${i % 50}` }, { seq_id: TableStore.PK_AUTO_INCR }],
+        attributeColumns: [{ payload: Buffer.from(JSON.stringify(CHAT)) }, { message_id: `b-${++ids}` }],
+        returnContent: { returnType: TableStore.ReturnType.Primarykey },
+      });
     }
   });
 }
@@ -169,6 +193,12 @@ export async function runWireBench(context: SuiteContext): Promise<SuiteResult> 
     const perSend = (t: Transport): number => median(sends[t].map((m) => m.cpuMs / sizes.sends));
     rows.push({ metric: '1:1 Messenger.send (N = 2): client CPU per send, sdk → wire', value: perSend('wire'), unit: 'ms', detail: `sdk ${ms(perSend('sdk'))}, wire ${ms(perSend('wire'))}; ${formatValue(total(sends.wire[0]!.requests) / sizes.sends)} requests per send` });
 
+    context.progress(`bare clients, no library: ${sizes.rounds} × ${sizes.sends} one-row PutRows per client, alternating`);
+    await createTimelineTable(zero.clients.sdk, 'bare', -1);
+    for (const t of TRANSPORTS) await barePuts(zero.targets[t], zero.clients[t], 20);
+    const bare = await alternate(sizes.rounds, (t) => barePuts(zero.targets[t], zero.clients[t], sizes.sends));
+    rows.push(...cpuRows('bare client, one-row PutRow (no library)', 'request', bare, (m) => total(m.requests), 0.25).map(({ target: _target, met: _met, ...row }) => row));
+
     context.progress(`fan-out N = ${n$(sizes.fanOut)}: ${sizes.rounds} sends per transport, alternating`);
     const fan = await alternate(sizes.rounds, (t) => fanOut(zero.targets[t], im[t].messenger, sizes.fanOut));
     rows.push(...cpuRows(`fan-out N = ${n$(sizes.fanOut)}`, 'fanned-out row', fan, () => sizes.fanOut + 1, 0.5, 0.4));
@@ -210,7 +240,7 @@ export async function runWireBench(context: SuiteContext): Promise<SuiteResult> 
     rows,
     notes: [
       `Both transports run the same library calls on one emulator (the CLI, in its own process), alternating run by run (the order swapped each round); CPU is this process's \`process.cpuUsage\` (user + system, GC included) over the timed calls, with no GC forced, at 0 ms added latency; the wall-time rows at ${LATENCY_MS} ms.`,
-      `1:1: ${sizes.sends} \`Messenger.send\` calls per run, one after another, each to one peer plus the sender's own inbox, with the send journal (the default); per request = the run's CPU ÷ the requests the emulator counted. Fan-out: one send to ${n$(sizes.fanOut)} recipients, \`largeGroupThreshold: Infinity\`, \`concurrency: ${CONCURRENCY}\`; per row = CPU ÷ ${n$(sizes.fanOut + 1)} inbox rows. Catch-up: \`SyncTimeline.sync\` with \`limit: ${n$(sizes.behind)}\` until \`hasMore\` is false, from a cursor ${n$(sizes.behind)} entries behind.`,
+      `Bare client: the SDK's \`TableStore.Client\` and the \`WireClient\` the wire transport creates, called directly (no library), ${sizes.sends} one-row PutRows per run: the transport's own share of a request, for reading the library rows against (no target: the issue's targets are for library calls). 1:1: ${sizes.sends} \`Messenger.send\` calls per run, one after another, each to one peer plus the sender's own inbox, with the send journal (the default); per request = the run's CPU ÷ the requests the emulator counted. Fan-out: one send to ${n$(sizes.fanOut)} recipients, \`largeGroupThreshold: Infinity\`, \`concurrency: ${CONCURRENCY}\`; per row = CPU ÷ ${n$(sizes.fanOut + 1)} inbox rows. Catch-up: \`SyncTimeline.sync\` with \`limit: ${n$(sizes.behind)}\` until \`hasMore\` is false, from a cursor ${n$(sizes.behind)} entries behind.`,
       "Until the shared codec lands, the wire transport encodes and decodes with the SDK's own encoder and decoder (the same bytes by construction); its savings are the request machinery: no request state machine or event emitters, headers signed directly, and the body handed to a keep-alive socket in one write instead of piped through two streams in 16 KB chunks.",
     ],
   };

@@ -1,8 +1,7 @@
 // Differential: every request of the corpus, sent by the official SDK and by the wire path to a
 // server that records it, arrives with the same method, path, raw headers (names, values and
 // order, including the date-pinned signature) and body bytes.
-import http from 'node:http';
-import type { Socket } from 'node:net';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestCorpus } from './corpus.js';
 import { clientPair, pinDate, settle, startRecorder, type ClientPair, type Recorded, type Recorder, type Settings } from './support.js';
@@ -83,8 +82,7 @@ describe('wire path requests equal the SDK requests', () => {
   it('signs with the time of the request (not the pinned one) when the clock moves, and the headers still agree apart from the date and signature', async () => {
     const sdk = await loadTableStoreSdk();
     const pair = await clientPair({ endpoint: recorder.endpoint });
-    const agent = new http.Agent({ keepAlive: true });
-    const later = new WireClient({ endpoint: recorder.endpoint, instanceName: 'wire-test', accessKeyId: 'test-access-key-id', accessKeySecret: 'test-access-key-secret', agent, timeoutMs: 10_000, codec: wireCodec(sdk), retryRules: sdk, maxRetries: 0, now: () => Date.UTC(2030, 5, 6) });
+    const later = new WireClient({ endpoint: recorder.endpoint, instanceName: 'wire-test', accessKeyId: 'test-access-key-id', accessKeySecret: 'test-access-key-secret', timeoutMs: 10_000, codec: wireCodec(sdk), retryRules: sdk, maxRetries: 0, now: () => Date.UTC(2030, 5, 6) });
     try {
       recorder.requests.length = 0;
       await settle(pair.sdkClient, 'describeTable', { tableName: 't' });
@@ -95,46 +93,41 @@ describe('wire path requests equal the SDK requests', () => {
       const strip = (h: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'x-ots-date' && k !== 'x-ots-signature'));
       expect(strip(b!)).toEqual(strip(a!));
     } finally {
-      agent.destroy();
+      later.destroy();
       pair.close();
     }
   });
 
   it('hands the header block and a 4 MB body to the socket in one write (the SDK streams it in chunks)', async () => {
     const sdk = await loadTableStoreSdk();
-    const writes = { sdk: 0, wire: 0 };
-    const counting = (key: 'sdk' | 'wire'): http.Agent => {
-      const agent = new http.Agent({ keepAlive: true });
-      const create = agent.createConnection.bind(agent) as (...args: unknown[]) => Socket;
-      (agent as unknown as { createConnection: (...args: unknown[]) => Socket }).createConnection = (...args) => {
-        // Count the writes the stream hands to the socket's handle (one per writev or write).
-        const socket = create(...args) as unknown as Record<'_write' | '_writev', (...a: unknown[]) => void>;
-        for (const name of ['_write', '_writev'] as const) {
-          const original = socket[name].bind(socket);
-          socket[name] = (...a) => {
-            writes[key]++;
-            original(...a);
-          };
-        }
-        return socket as unknown as Socket;
+    const pair = await clientPair({ endpoint: recorder.endpoint });
+    const port = Number(new URL(recorder.endpoint).port);
+    // Count the writes client sockets (connecting, or connected to the recorder) hand to their handles: one per write or writev.
+    let writes = 0;
+    const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (this: net.Socket, ...a: unknown[]) => void>;
+    const originals = { _write: proto._write, _writev: proto._writev };
+    for (const name of ['_write', '_writev'] as const) {
+      proto[name] = function (this: net.Socket, ...a: unknown[]) {
+        if (this.connecting || this.remotePort === port) writes++;
+        return originals[name].apply(this, a);
       };
-      return agent;
-    };
-    const sdkAgent = counting('sdk');
-    const wireAgent = counting('wire');
-    const sdkClient = new sdk.Client({ endpoint: recorder.endpoint, instancename: 'i', accessKeyId: 'k', accessKeySecret: 's', maxRetries: 0, httpOptions: { timeout: 10_000, agent: sdkAgent } });
-    const wireClient = new WireClient({ endpoint: recorder.endpoint, instanceName: 'i', accessKeyId: 'k', accessKeySecret: 's', agent: wireAgent, timeoutMs: 10_000, codec: wireCodec(sdk), retryRules: sdk, maxRetries: 0 });
+    }
     try {
       const big = requestCorpus(sdk).find((e) => e.name.includes('4 MB'))!;
       recorder.requests.length = 0;
-      await settle(sdkClient, big.method, big.params());
-      await settle(wireClient, big.method, big.params());
+      writes = 0;
+      await settle(pair.sdkClient, big.method, big.params());
+      const sdkWrites = writes;
+      writes = 0;
+      await settle(pair.wireClient, big.method, big.params());
       expect(recorder.requests[1]!.body.length).toBeGreaterThan(4_000_000);
-      expect(writes.wire).toBe(1);
-      expect(writes.sdk).toBeGreaterThan(1);
+      expect(recorder.requests[1]!.body.equals(recorder.requests[0]!.body)).toBe(true);
+      expect(writes).toBe(1);
+      expect(sdkWrites).toBeGreaterThan(1);
     } finally {
-      sdkAgent.destroy();
-      wireAgent.destroy();
+      proto._write = originals._write;
+      proto._writev = originals._writev;
+      pair.close();
     }
   });
 });

@@ -113,7 +113,7 @@ export function pinDate(sdk: TableStoreSdk): () => void {
   };
 }
 
-/** Creates the two clients, each with its own keep-alive agent like the backend's. */
+/** Creates the two clients: the SDK's with its own keep-alive agent like the backend's, and a wire client. */
 export async function clientPair(settings: Settings): Promise<ClientPair> {
   const sdk = await loadTableStoreSdk();
   const instanceName = settings.instanceName ?? 'wire-test';
@@ -121,7 +121,6 @@ export async function clientPair(settings: Settings): Promise<ClientPair> {
   const accessKeySecret = settings.accessKeySecret ?? 'test-access-key-secret';
   const timeoutMs = settings.timeoutMs ?? 10_000;
   const sdkAgent = new http.Agent({ keepAlive: true, maxSockets: 300 });
-  const wireAgent = new http.Agent({ keepAlive: true, maxSockets: 300 });
   const sdkClient = new sdk.Client({
     endpoint: settings.endpoint,
     instancename: instanceName,
@@ -137,7 +136,6 @@ export async function clientPair(settings: Settings): Promise<ClientPair> {
     accessKeyId,
     accessKeySecret,
     stsToken: settings.stsToken,
-    agent: wireAgent,
     timeoutMs,
     codec: wireCodec(sdk),
     retryRules: sdk,
@@ -150,7 +148,7 @@ export async function clientPair(settings: Settings): Promise<ClientPair> {
     wireClient,
     close() {
       sdkAgent.destroy();
-      wireAgent.destroy();
+      wireClient.destroy();
     },
   };
 }

@@ -18,7 +18,6 @@ export function createClient(sdk: TableStoreSdk, options: ResolvedOptions): Tabl
     accessKeyId: config.accessKeyId,
     accessKeySecret: config.accessKeySecret,
     stsToken: config.stsToken,
-    agent: options.agent!,
     timeoutMs: config.httpOptions?.timeout ?? 0,
     codec: wireCodec(sdk),
     retryRules: sdk,

@@ -6,10 +6,9 @@
  *
  * @packageDocumentation
  */
-import type http from 'node:http';
 import type { SdkBatchWriteRowResult, SdkDescribeTableResult, SdkPrimaryKeyCell, SdkRow, TableStoreClientLike } from '../sdk-types.js';
 import { sdkOperation, type WireCodec, type WireOperation } from './codec.js';
-import { post, type ConnectionTarget } from './connection.js';
+import { HttpPool, requestHead } from './http-pool.js';
 import { requestIdOf, serviceError } from './sdk-errors.js';
 import { sdkRetryDelay, sdkShouldRetry, type SdkRetryRules } from './sdk-retry.js';
 import { signedHeaders, signingKey, type SigningIdentity } from './signing.js';
@@ -22,8 +21,8 @@ export interface WireClientOptions {
   readonly accessKeyId: string;
   readonly accessKeySecret: string;
   readonly stsToken?: string | undefined;
-  /** The keep-alive pool (the owner destroys it). */
-  readonly agent: http.Agent;
+  /** Most connections open at once. @default 300 (the SDK's `maxSockets`) */
+  readonly maxSockets?: number;
   /** Socket idle timeout per attempt in milliseconds, like the SDK's `httpOptions.timeout`; 0 for none. */
   readonly timeoutMs: number;
   /** Encodes requests and decodes answers. */
@@ -41,7 +40,8 @@ const trimStart = (value: string): string => value.replace(/^\s+/, '');
 /** Sends the backend's requests without the SDK's request machinery; see the module comment. */
 export class WireClient implements TableStoreClientLike {
   readonly #identity: SigningIdentity;
-  readonly #target: ConnectionTarget;
+  readonly #pool: HttpPool;
+  readonly #timeoutMs: number;
   readonly #codec: WireCodec;
   readonly #retryRules: SdkRetryRules;
   readonly #maxRetries: number;
@@ -58,13 +58,13 @@ export class WireClient implements TableStoreClientLike {
       key: signingKey(trimStart(options.accessKeySecret)),
       stsToken: options.stsToken === undefined ? undefined : trimStart(options.stsToken),
     };
-    this.#target = {
+    this.#pool = new HttpPool({
       protocol,
       hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: url.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(url.port),
-      agent: options.agent,
-      timeoutMs: options.timeoutMs,
-    };
+      maxSockets: options.maxSockets ?? 300,
+    });
+    this.#timeoutMs = options.timeoutMs;
     this.#codec = options.codec;
     this.#retryRules = options.retryRules;
     this.#maxRetries = options.maxRetries;
@@ -116,6 +116,11 @@ export class WireClient implements TableStoreClientLike {
     return this.#call('GetRange', params);
   }
 
+  /** Closes the client's connections; later calls fail with a `NetworkingError`. */
+  destroy(): void {
+    this.#pool.destroy();
+  }
+
   /** One API call: encode once, then sign and send per attempt, as the SDK does. */
   async #call<T>(op: WireOperation, params: Record<string, unknown>): Promise<T> {
     const path = `/${op}`;
@@ -123,7 +128,7 @@ export class WireClient implements TableStoreClientLike {
     for (let retries = 0; ; retries++) {
       try {
         const headers = signedHeaders(this.#identity, path, body, new Date(this.#now()));
-        const answer = await post(this.#target, path, headers, body);
+        const answer = await this.#pool.request(requestHead(path, headers), body, this.#timeoutMs);
         if (answer.status >= 300) throw serviceError(answer.status, answer.headers, answer.body);
         const data = this.#codec.decodeResponse(op, answer.body);
         data.RequestId = requestIdOf(answer.headers);
