@@ -89,7 +89,7 @@ export interface TableStoreBackendOptions {
 export interface ResolvedOptions {
   readonly givenClient: TableStoreClientLike | undefined;
   readonly clientConfig: SdkClientConfig | undefined;
-  /** The HTTP agent of a client this backend creates, so that close() can release its sockets. */
+  /** The HTTP agent of an SDK client this backend creates, so that close() can release its sockets (the wire client has its own pool). */
   readonly agent: http.Agent | undefined;
   readonly columns: ResolvedColumns;
   readonly recordColumns: ResolvedRecordColumns;
@@ -127,8 +127,9 @@ export function resolveOptions(options: TableStoreBackendOptions): ResolvedOptio
     }
     return { ...common, givenClient: checkClient(opts), clientConfig: undefined, agent: undefined, transport: 'sdk' };
   }
-  const { config, agent } = clientConfig(opts);
-  return { ...common, givenClient: undefined, clientConfig: config, agent, transport: opts.transport ?? 'wire' };
+  const transport = opts.transport ?? 'wire';
+  const { config, agent } = clientConfig(opts, transport);
+  return { ...common, givenClient: undefined, clientConfig: config, agent, transport };
 }
 
 function checkClient(opts: TableStoreBackendOptions): TableStoreClientLike {
@@ -146,7 +147,7 @@ function checkClient(opts: TableStoreBackendOptions): TableStoreClientLike {
   return client as TableStoreClientLike;
 }
 
-function clientConfig(opts: TableStoreBackendOptions): { config: SdkClientConfig; agent: http.Agent } {
+function clientConfig(opts: TableStoreBackendOptions, transport: 'wire' | 'sdk'): { config: SdkClientConfig; agent: http.Agent | undefined } {
   for (const key of ['endpoint', 'instanceName', 'accessKeyId', 'accessKeySecret'] as const) {
     const value = opts[key];
     if (typeof value !== 'string' || value === '') {
@@ -167,15 +168,17 @@ function clientConfig(opts: TableStoreBackendOptions): { config: SdkClientConfig
   if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
     throw new ValidationError('options.sdkMaxRetries', `Expected \`options.sdkMaxRetries\` to be an integer from 0 and up, got ${String(maxRetries)}`);
   }
-  // An agent of our own, so that close() can release its keep-alive sockets.
-  const agent = opts.endpoint!.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 300 }) : new http.Agent({ keepAlive: true, maxSockets: 300 });
+  // An SDK client gets an agent of our own, so that close() can release its keep-alive sockets;
+  // the wire client keeps its own pool, released by close() too.
+  const agent =
+    transport === 'wire' ? undefined : opts.endpoint!.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 300 }) : new http.Agent({ keepAlive: true, maxSockets: 300 });
   const config: SdkClientConfig = {
     endpoint: opts.endpoint!,
     instancename: opts.instanceName!,
     accessKeyId: opts.accessKeyId!,
     accessKeySecret: opts.accessKeySecret!,
     maxRetries,
-    httpOptions: { timeout, agent },
+    httpOptions: agent === undefined ? { timeout } : { timeout, agent },
   };
   if (opts.stsToken !== undefined) config.stsToken = opts.stsToken;
   return { config, agent };
