@@ -27,7 +27,7 @@ interface Sizes {
   readonly behind: number;
   readonly rttSamples: number;
 }
-const FULL: Sizes = { rounds: 5, sends: 200, fanOut: 2000, behind: 10_000, rttSamples: 30 };
+const FULL: Sizes = { rounds: 9, sends: 200, fanOut: 2000, behind: 10_000, rttSamples: 30 };
 const QUICK: Sizes = { rounds: 2, sends: 30, fanOut: 2000, behind: 2000, rttSamples: 10 };
 
 /** One emulator process, a backend of each transport on it, and a bare client of each. */

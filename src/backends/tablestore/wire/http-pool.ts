@@ -119,16 +119,18 @@ export class HttpPool {
 
   #connect(): net.Socket {
     const { protocol, hostname, port } = this.#target;
+    // As Node's agent sets them: no Nagle delay, TCP keep-alive probes after 1 s idle (given at
+    // connect time, so that they hold from the first byte, and again below for TLS sockets).
+    const socketOptions = { host: hostname, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 1000 };
     const socket =
       protocol === 'https:'
-        ? tls.connect({ host: hostname, port, ...(net.isIP(hostname) === 0 ? { servername: hostname } : {}) })
-        : net.connect({ host: hostname, port });
+        ? tls.connect({ ...socketOptions, ...(net.isIP(hostname) === 0 ? { servername: hostname } : {}) })
+        : net.connect(socketOptions);
     this.#open++;
     socket.once('close', () => {
       this.#open--;
       this.#wakeOne();
     });
-    // As Node's agent sets them: no Nagle delay, TCP keep-alive probes after 1 s idle.
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 1000);
     return socket;
