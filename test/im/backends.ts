@@ -58,9 +58,9 @@ export const backendFactories: readonly BackendFactory[] = [
     },
   },
   // The production backend over HTTP to the emulator, whose TTL clock is ours, on both transports:
-  // the wire path (the default) and the official SDK's client.
+  // the official SDK's client (the default) and the library's wire path.
   ...(['wire', 'sdk'] as const).map((transport) => ({
-    name: transport === 'wire' ? 'tablestore (emulator)' : 'tablestore (emulator, sdk transport)',
+    name: transport === 'sdk' ? 'tablestore (emulator)' : 'tablestore (emulator, wire transport)',
     async create() {
       const { now, advance } = clock();
       const emu = await startEmulator({ port: 0, clock: now });

@@ -153,7 +153,7 @@ async function runMatrixScenario(r: ProcessRig, plan: Plan, faults: readonly Fau
 // A hang bound, not a speed test: a case takes 3-20 s on a quiet 2-core machine, and minutes when
 // other processes load the cores many times over (seen: 3 min at a load average of 20).
 describe('fault matrix: Messenger on TableStore (emulator), 10 % of requests faulted', { timeout: 600_000 }, () => {
-  // Every case on the default (wire) transport; the case with every fault kind at once on the SDK's too.
+  // Every case on the wire transport; the case with every fault kind at once on the SDK's (the default) too.
   const runs = [
     ...cases.map((c, i) => ({ ...c, seed: 1000 + i, transport: 'wire' as const })),
     ...cases.flatMap((c, i) => (c.name === 'all of the above at once' ? [{ ...c, name: `${c.name} (sdk transport)`, seed: 1000 + i, transport: 'sdk' as const }] : [])),

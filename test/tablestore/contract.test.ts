@@ -26,7 +26,7 @@ const destroyBackend = async (backend: TimelineBackend): Promise<void> => {
   emulators.delete(backend);
 };
 
-// Both transports run the whole contract: the wire path (the default) and the official SDK's client.
+// Both transports run the whole contract: the official SDK's client (the default) and the wire path.
 for (const transport of ['wire', 'sdk'] as const) {
   describeBackendContract({ describe, it, afterAll }, {
     name: `TableStoreBackend (emulator, ${transport} transport over HTTP)`,

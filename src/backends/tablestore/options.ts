@@ -26,11 +26,12 @@ export interface TableStoreBackendOptions {
    */
   client?: unknown;
   /**
-   * How the backend this creates talks to the service. `'wire'`: its own HTTP path (the same
-   * bytes, headers and signature as the SDK, checked by a differential test suite; a fraction of
-   * the SDK's client CPU per request). `'sdk'`: the official SDK's client for everything. The SDK
-   * is loaded either way (its constants build the requests). With `client`, only `'sdk'` applies.
-   * @default 'wire'
+   * How the client this backend creates talks to the service. `'sdk'`: the official SDK's client
+   * for everything. `'wire'`: the library's own HTTP path (the same bytes, headers and signature
+   * as the SDK, checked by a differential test suite; less client CPU per request). The SDK is
+   * loaded either way (its constants build the requests). With `client`, only `'sdk'` applies.
+   * See docs/backends.md for why `'sdk'` is the default for now.
+   * @default 'sdk'
    */
   transport?: 'wire' | 'sdk';
   /** Instance endpoint, e.g. `'https://my-instance.cn-hangzhou.ots.aliyuncs.com'`. */
@@ -127,7 +128,7 @@ export function resolveOptions(options: TableStoreBackendOptions): ResolvedOptio
     }
     return { ...common, givenClient: checkClient(opts), clientConfig: undefined, agent: undefined, transport: 'sdk' };
   }
-  const transport = opts.transport ?? 'wire';
+  const transport = opts.transport ?? 'sdk';
   const { config, agent } = clientConfig(opts, transport);
   return { ...common, givenClient: undefined, clientConfig: config, agent, transport };
 }
