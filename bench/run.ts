@@ -23,6 +23,7 @@ const SUITES: readonly Suite[] = [
   { name: 'fanout', title: 'Fan-out through the TableStore SDK (emulator, 5 ms latency)', load: () => (require('./fanout') as typeof import('./fanout')).runFanoutBench },
   { name: 'sync', title: 'Sync catch-up through the TableStore SDK (emulator, 5 ms latency)', load: () => (require('./sync') as typeof import('./sync')).runSyncBench },
   { name: 'emulator', title: 'Emulator CPU next to the SDK client', load: () => (require('./emulator') as typeof import('./emulator')).runEmulatorSuite },
+  { name: 'wire', title: 'The wire transport next to the SDK transport (emulator in its own process)', load: () => (require('./wire') as typeof import('./wire')).runWireBench },
   { name: 'journal', title: 'Messenger.send with and without the send journal (emulator, 5 ms latency)', load: () => (require('./journal') as typeof import('./journal')).runJournalBench },
   { name: 'conversations', title: 'Conversations: requests per send, conversations() and markRead (emulator)', load: () => (require('./conversations') as typeof import('./conversations')).runConversationsBench },
   { name: 'capacity', title: 'Capacity model', load: () => (require('./capacity') as typeof import('./capacity')).runCapacityBench },

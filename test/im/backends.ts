@@ -57,14 +57,16 @@ export const backendFactories: readonly BackendFactory[] = [
       return { backend, now, advance, close: () => backend.close() };
     },
   },
-  {
-    // The production backend: the official SDK over HTTP to the emulator, whose TTL clock is ours.
-    name: 'tablestore (emulator)',
+  // The production backend over HTTP to the emulator, whose TTL clock is ours, on both transports:
+  // the official SDK's client (the default) and the library's wire path.
+  ...(['wire', 'sdk'] as const).map((transport) => ({
+    name: transport === 'sdk' ? 'tablestore (emulator)' : 'tablestore (emulator, wire transport)',
     async create() {
       const { now, advance } = clock();
       const emu = await startEmulator({ port: 0, clock: now });
       const backend = new TableStoreBackend({
         ...emu.connection(),
+        transport,
         retryStrategy: createRetryStrategy({ budgetMs: 2000, baseDelayMs: 1, maxDelayMs: 20 }),
       });
       return {
@@ -77,7 +79,7 @@ export const backendFactories: readonly BackendFactory[] = [
         },
       };
     },
-  },
+  })),
 ];
 
 /** A table name no other test uses, so that a shared backend needs no cleanup. */

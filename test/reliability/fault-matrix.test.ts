@@ -153,8 +153,13 @@ async function runMatrixScenario(r: ProcessRig, plan: Plan, faults: readonly Fau
 // A hang bound, not a speed test: a case takes 3-20 s on a quiet 2-core machine, and minutes when
 // other processes load the cores many times over (seen: 3 min at a load average of 20).
 describe('fault matrix: Messenger on TableStore (emulator), 10 % of requests faulted', { timeout: 600_000 }, () => {
-  it.each(cases.map((c, i) => ({ ...c, seed: 1000 + i })))('$name', async ({ name, faults, retry, seed, clientResends, retryStrategy, timed: keepsBudget }) => {
-    rig = await processRig(seed, retry, {}, retryStrategy === undefined ? {} : { retryStrategy });
+  // Every case on the wire transport; the case with every fault kind at once on the SDK's (the default) too.
+  const runs = [
+    ...cases.map((c, i) => ({ ...c, seed: 1000 + i, transport: 'wire' as const })),
+    ...cases.flatMap((c, i) => (c.name === 'all of the above at once' ? [{ ...c, name: `${c.name} (sdk transport)`, seed: 1000 + i, transport: 'sdk' as const }] : [])),
+  ];
+  it.each(runs)('$name', async ({ name, faults, retry, seed, clientResends, retryStrategy, timed: keepsBudget, transport }) => {
+    rig = await processRig(seed, retry, {}, { transport, ...(retryStrategy === undefined ? {} : { retryStrategy }) });
     const plan = makePlan({ seed: 7, prefix: '', groupSizes: GROUPS, messages: MESSAGES, largeGroupThreshold: THRESHOLD, secondDeviceEvery: 10, syncLimits: [4, 20, 100] });
     const { timed, history, inbox, stats, verdict, elapsedMs, emu } = await runMatrixScenario(rig, plan, faults, seed);
     const fired = sum(emu.faults);

@@ -4,8 +4,8 @@ import { TableStoreBackend, createRetryStrategy, type TableStoreBackendOptions }
 import type { TimelineBackend } from '../../src/core/backend.js';
 import { describeBackendContract, type ContractContext } from '../../src/testing/index.js';
 
-// Each backend the suite creates gets its own in-process emulator, spoken to over real HTTP by the
-// real SDK, with the suite's clock (for the TTL tests).
+// Each backend the suite creates gets its own in-process emulator, spoken to over real HTTP (by the
+// wire path or the real SDK), with the suite's clock (for the TTL tests).
 const emulators = new Map<TimelineBackend, Emulator>();
 
 function factory(options: Partial<TableStoreBackendOptions>): (context: ContractContext) => Promise<TimelineBackend> {
@@ -26,14 +26,17 @@ const destroyBackend = async (backend: TimelineBackend): Promise<void> => {
   emulators.delete(backend);
 };
 
-describeBackendContract({ describe, it, afterAll }, {
-  name: 'TableStoreBackend (emulator, real SDK over HTTP)',
-  createBackend: factory({}),
-  destroyBackend,
-});
+// Both transports run the whole contract: the official SDK's client (the default) and the wire path.
+for (const transport of ['wire', 'sdk'] as const) {
+  describeBackendContract({ describe, it, afterAll }, {
+    name: `TableStoreBackend (emulator, ${transport} transport over HTTP)`,
+    createBackend: factory({ transport }),
+    destroyBackend,
+  });
 
-describeBackendContract({ describe, it, afterAll }, {
-  name: 'TableStoreBackend with orderedBatches: true (emulator)',
-  createBackend: factory({ orderedBatches: true }),
-  destroyBackend,
-});
+  describeBackendContract({ describe, it, afterAll }, {
+    name: `TableStoreBackend with orderedBatches: true (emulator, ${transport} transport)`,
+    createBackend: factory({ orderedBatches: true, transport }),
+    destroyBackend,
+  });
+}

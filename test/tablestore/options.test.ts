@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
 import { TimelineStore } from '../../src/core/timeline-store.js';
 import { TableStoreBackend } from '../../src/backends/tablestore/index.js';
@@ -19,6 +19,34 @@ describe('TableStoreBackend options', () => {
   it('takes a client or connection settings, not both', () => {
     expect(() => new TableStoreBackend({ client: {}, ...connection })).toThrow(/either `options.client` or connection settings/);
     expect(() => new TableStoreBackend({ client: { putRow: 1 } })).toThrow(/TableStore.Client/);
+  });
+
+  it('validates the transport, which a given client excludes', () => {
+    expect(() => new TableStoreBackend({ ...connection, transport: 'http' as never })).toThrow(/options\.transport.*'wire' or 'sdk', got "http"/);
+    expect(() => new TableStoreBackend({ client: { putRow: () => 0, getRange: () => 0 }, transport: 'wire' })).toThrow(/`options.transport: 'wire'` needs connection settings/);
+    expect(() => new TableStoreBackend({ client: { putRow: () => 0, getRange: () => 0 }, transport: 'sdk' })).not.toThrow();
+    expect(() => new TableStoreBackend({ ...connection, transport: 'sdk' })).not.toThrow();
+  });
+
+  it('sends through the SDK client only on the sdk transport (the default)', async () => {
+    const h = await harness();
+    const makeRequest = vi.spyOn((h.sdk.Client as unknown as { prototype: { makeRequest: () => unknown } }).prototype, 'makeRequest');
+    try {
+      for (const [backend, viaSdk] of [
+        [h.backend, true],
+        [h.another({ transport: 'wire' }), false],
+        [h.another({ transport: 'sdk' }), true],
+      ] as const) {
+        makeRequest.mockClear();
+        const store = new TimelineStore<string>({ backend, table: tableName() });
+        await store.init();
+        await store.timeline(timelineId()).append('hello');
+        expect(makeRequest.mock.calls.length > 0).toBe(viaSdk);
+      }
+    } finally {
+      makeRequest.mockRestore();
+      await h.close();
+    }
   });
 
   it('validates the other options', () => {

@@ -25,6 +25,15 @@ export interface TableStoreBackendOptions {
    * `httpOptions.timeout` and a small `maxRetries` (see docs/backends.md).
    */
   client?: unknown;
+  /**
+   * How the client this backend creates talks to the service. `'sdk'`: the official SDK's client
+   * for everything. `'wire'`: the library's own HTTP path (the same bytes, headers and signature
+   * as the SDK, checked by a differential test suite; less client CPU per request). The SDK is
+   * loaded either way (its constants build the requests). With `client`, only `'sdk'` applies.
+   * See docs/backends.md for why `'sdk'` is the default for now.
+   * @default 'sdk'
+   */
+  transport?: 'wire' | 'sdk';
   /** Instance endpoint, e.g. `'https://my-instance.cn-hangzhou.ots.aliyuncs.com'`. */
   endpoint?: string;
   /** Instance name. */
@@ -81,13 +90,15 @@ export interface TableStoreBackendOptions {
 export interface ResolvedOptions {
   readonly givenClient: TableStoreClientLike | undefined;
   readonly clientConfig: SdkClientConfig | undefined;
-  /** The HTTP agent of a client this backend creates, so that close() can release its sockets. */
+  /** The HTTP agent of an SDK client this backend creates, so that close() can release its sockets (the wire client has its own pool). */
   readonly agent: http.Agent | undefined;
   readonly columns: ResolvedColumns;
   readonly recordColumns: ResolvedRecordColumns;
   readonly retryStrategy: RetryStrategy;
   readonly windowRows: number;
   readonly orderedBatches: boolean;
+  /** How a client this backend creates talks to the service (`'sdk'` whenever a client is given). */
+  readonly transport: 'wire' | 'sdk';
 }
 
 const CONNECTION_KEYS = ['endpoint', 'instanceName', 'accessKeyId', 'accessKeySecret', 'stsToken', 'requestTimeoutMs', 'sdkMaxRetries'] as const;
@@ -108,9 +119,18 @@ export function resolveOptions(options: TableStoreBackendOptions): ResolvedOptio
     throw new ValidationError('options.orderedBatches', `Expected \`options.orderedBatches\` to be a boolean, got ${typeof opts.orderedBatches}`);
   }
   const common = { columns, recordColumns, retryStrategy: opts.retryStrategy ?? createRetryStrategy(), windowRows, orderedBatches: opts.orderedBatches ?? false };
-  if (opts.client !== undefined) return { ...common, givenClient: checkClient(opts), clientConfig: undefined, agent: undefined };
-  const { config, agent } = clientConfig(opts);
-  return { ...common, givenClient: undefined, clientConfig: config, agent };
+  if (opts.transport !== undefined && opts.transport !== 'wire' && opts.transport !== 'sdk') {
+    throw new ValidationError('options.transport', `Expected \`options.transport\` to be 'wire' or 'sdk', got ${JSON.stringify(opts.transport) ?? String(opts.transport)}`);
+  }
+  if (opts.client !== undefined) {
+    if (opts.transport === 'wire') {
+      throw new ValidationError('options.transport', "`options.transport: 'wire'` needs connection settings, not `options.client` (a given SDK client is used for everything): drop one of them");
+    }
+    return { ...common, givenClient: checkClient(opts), clientConfig: undefined, agent: undefined, transport: 'sdk' };
+  }
+  const transport = opts.transport ?? 'sdk';
+  const { config, agent } = clientConfig(opts, transport);
+  return { ...common, givenClient: undefined, clientConfig: config, agent, transport };
 }
 
 function checkClient(opts: TableStoreBackendOptions): TableStoreClientLike {
@@ -128,7 +148,7 @@ function checkClient(opts: TableStoreBackendOptions): TableStoreClientLike {
   return client as TableStoreClientLike;
 }
 
-function clientConfig(opts: TableStoreBackendOptions): { config: SdkClientConfig; agent: http.Agent } {
+function clientConfig(opts: TableStoreBackendOptions, transport: 'wire' | 'sdk'): { config: SdkClientConfig; agent: http.Agent | undefined } {
   for (const key of ['endpoint', 'instanceName', 'accessKeyId', 'accessKeySecret'] as const) {
     const value = opts[key];
     if (typeof value !== 'string' || value === '') {
@@ -149,15 +169,17 @@ function clientConfig(opts: TableStoreBackendOptions): { config: SdkClientConfig
   if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
     throw new ValidationError('options.sdkMaxRetries', `Expected \`options.sdkMaxRetries\` to be an integer from 0 and up, got ${String(maxRetries)}`);
   }
-  // An agent of our own, so that close() can release its keep-alive sockets.
-  const agent = opts.endpoint!.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 300 }) : new http.Agent({ keepAlive: true, maxSockets: 300 });
+  // An SDK client gets an agent of our own, so that close() can release its keep-alive sockets;
+  // the wire client keeps its own pool, released by close() too.
+  const agent =
+    transport === 'wire' ? undefined : opts.endpoint!.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 300 }) : new http.Agent({ keepAlive: true, maxSockets: 300 });
   const config: SdkClientConfig = {
     endpoint: opts.endpoint!,
     instancename: opts.instanceName!,
     accessKeyId: opts.accessKeyId!,
     accessKeySecret: opts.accessKeySecret!,
     maxRetries,
-    httpOptions: { timeout, agent },
+    httpOptions: agent === undefined ? { timeout } : { timeout, agent },
   };
   if (opts.stsToken !== undefined) config.stsToken = opts.stsToken;
   return { config, agent };

@@ -14,6 +14,8 @@ import type { ResolvedOptions } from './options.js';
 import { rowOverheadBytes, type ResolvedColumns } from './row-layout.js';
 import type { RetryStrategy } from './retry.js';
 import type { TableStoreClientLike, TableStoreSdk } from './sdk-types.js';
+import { createClient } from './wire/create-client.js';
+import { WireClient } from './wire/wire-client.js';
 
 /** The backend's debug logger (`DEBUG=tablestore-timeline:tablestore`). */
 export const log = createDebug('tablestore-timeline:tablestore');
@@ -158,7 +160,9 @@ export class Runtime {
     if (this.#connection !== undefined) return;
     this.#connecting ??= (async () => {
       const sdk = await loadTableStoreSdk();
-      const client = this.options.givenClient ?? new sdk.Client(this.options.clientConfig!);
+      const client = this.options.givenClient ?? createClient(sdk, this.options);
+      // The wire client owns its connections: close() releases them as it does the SDK's agent.
+      if (client instanceof WireClient) this.onClose(() => client.destroy());
       this.#connection = { sdk, client };
     })();
     try {

@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+import type { SdkProtocol } from './wire/codec.js';
+import type { SdkRetryRules } from './wire/sdk-retry.js';
 
 /**
  * An `int64-buffer` `Int64LE` as the SDK returns for INTEGER cells and accepts from
@@ -96,8 +98,12 @@ export interface SdkClientConfig {
   httpOptions?: { timeout?: number; agent?: unknown; maxSockets?: number };
 }
 
-/** The `tablestore` module namespace: the constants and constructors the backend uses. */
-export interface TableStoreSdk {
+/**
+ * The `tablestore` module namespace: the constants and constructors the backend uses, and the
+ * SDK's own codec (`encoder`, `decoder`) and retry rules (`RetryUtil`, `DefaultRetryPolicy`) that
+ * the wire transport reuses.
+ */
+export interface TableStoreSdk extends SdkProtocol, SdkRetryRules {
   Client: new (config: SdkClientConfig) => TableStoreClientLike;
   Condition: new (rowExistenceExpectation: unknown, columnCondition: unknown) => SdkCondition;
   /** `new SingleColumnCondition(columnName, columnValue, comparator, passIfMissing, latestVersionOnly)`. */
@@ -106,7 +112,7 @@ export interface TableStoreSdk {
   RowExistenceExpectation: { readonly IGNORE: unknown; readonly EXPECT_EXIST: unknown; readonly EXPECT_NOT_EXIST: unknown };
   ReturnType: { readonly NONE: unknown; readonly Primarykey: unknown };
   Direction: { readonly FORWARD: string; readonly BACKWARD: string };
-  Long: { fromString(value: string): Int64Like };
+  Long: { fromString(value: string): Int64Like; fromNumber(value: number): Int64Like };
   INF_MIN: object;
   INF_MAX: object;
   PK_AUTO_INCR: object;
