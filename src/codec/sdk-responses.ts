@@ -4,7 +4,9 @@
  * {@link SdkRowReader} gives them, `nextStartPrimaryKey` as a primary key or null, BatchWriteRow's
  * per-row `{ isOk, errorCode, errorMessage, tableName, capacityUnit, primaryKey, attributes }`.
  * Where protobufjs answers a missing optional field from its prototype default, the default is
- * set here as an own property, so that reading any field gives what the SDK's object gives.
+ * inherited here too (one prototype of defaults per message schema; not frozen, because assigning
+ * over an inherited read-only property throws, and the SDK's callers assign to results), so that reading any
+ * field, and `Object.hasOwn`, give what the SDK's object gives.
  *
  * @packageDocumentation
  */
@@ -64,14 +66,33 @@ function convert(spec: FieldSpec, v: unknown): unknown {
   return v;
 }
 
-/** A decoded message as protobufjs presents it: camelCase names, every field readable. */
+// protobufjs keeps a missing optional field's default on the message class's prototype, not on the
+// message: `Object.hasOwn(column, 'option')` is false for a key column without an option, and the
+// backend's table checks rely on that. One prototype of defaults per schema gives the same view.
+const DEFAULTS = new WeakMap<MessageSchema, Obj>();
+
+function defaultsOf(schema: MessageSchema): Obj {
+  let proto = DEFAULTS.get(schema);
+  if (proto === undefined) {
+    proto = {};
+    for (const name of Object.keys(schema)) {
+      const spec = schema[name] as FieldSpec;
+      if (!spec.repeated) proto[camel(name)] = defaultOf(name, spec);
+    }
+    DEFAULTS.set(schema, proto);
+  }
+  return proto;
+}
+
+/** A decoded message as protobufjs presents it: camelCase names, present fields own, defaults inherited. */
 function sdkMessage(schema: MessageSchema, msg: Obj): Obj {
-  const out: Obj = {};
+  const out: Obj = Object.create(defaultsOf(schema)) as Obj;
   for (const name of Object.keys(schema)) {
     const spec = schema[name] as FieldSpec;
     const v = msg[name];
+    // Repeated fields are own properties (protobufjs gives every message its own array).
     if (spec.repeated) out[camel(name)] = (v as unknown[]).map((x) => convert(spec, x));
-    else out[camel(name)] = v === undefined ? defaultOf(name, spec) : convert(spec, v);
+    else if (v !== undefined) out[camel(name)] = convert(spec, v);
   }
   return out;
 }

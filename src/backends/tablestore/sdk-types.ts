@@ -99,9 +99,9 @@ export interface SdkClientConfig {
 }
 
 /**
- * The `tablestore` module namespace: the constants and constructors the backend uses, and the
- * SDK's own codec (`encoder`, `decoder`) and retry rules (`RetryUtil`, `DefaultRetryPolicy`) that
- * the wire transport reuses.
+ * The `tablestore` module namespace: the constants and constructors the backend uses (the wire
+ * transport's codec recognises its markers and `Long` class), and the SDK's retry rules
+ * (`RetryUtil`, `DefaultRetryPolicy`) that the wire transport reuses.
  */
 export interface TableStoreSdk extends SdkProtocol, SdkRetryRules {
   Client: new (config: SdkClientConfig) => TableStoreClientLike;

@@ -2,13 +2,13 @@
  * The two functions the wire path needs from a TableStore format codec: a request's body from the
  * same params object the SDK method takes, and an SDK-shaped result from an answer's body.
  *
- * Until the shared codec module lands, {@link sdkCodec} is the stand-in: it runs the official
- * SDK's own encoder and decoder (exposed on the SDK namespace as `encoder` and `decoder`), so the
- * bytes are the SDK's by construction. Switching to another codec changes only what
- * `WireClient` is given.
+ * {@link wireCodec} gives the shared codec module (`src/codec/`), whose bytes and results the
+ * differential suites (test/codec, test/wire) compare with the official SDK's own encoder and
+ * decoder. Switching codecs changes only what `WireClient` is given.
  *
  * @packageDocumentation
  */
+import { createSdkCodec, type SdkBinding, type SdkOperation } from '../../../codec/index.js';
 
 /** The APIs the backend calls, named as in the request path (`/PutRow`). */
 export type WireOperation = 'CreateTable' | 'UpdateTable' | 'DescribeTable' | 'PutRow' | 'UpdateRow' | 'DeleteRow' | 'GetRow' | 'GetRange' | 'BatchWriteRow';
@@ -21,40 +21,27 @@ export interface WireCodec {
   decodeResponse(op: WireOperation, body: Buffer): Record<string, unknown>;
 }
 
-/** The parts of the SDK namespace the stand-in codec uses (`lib/protocol/encoder.js`, `decoder.js`). */
-export interface SdkProtocol {
-  readonly encoder: { encode(operation: string, params: Record<string, unknown>): object };
-  readonly decoder: { decode(operation: string, body: Buffer): Record<string, unknown> };
-}
+/**
+ * The parts of the SDK namespace the wire path's codec needs: its markers (`INF_MIN`, `INF_MAX`,
+ * `PK_AUTO_INCR`) and `Long` class, recognised by identity in params and used for decoded
+ * INTEGER values, so that the backend's SDK-shaped params and results work unchanged.
+ */
+export type SdkProtocol = SdkBinding;
 
 /** The SDK's operation name (`putRow`) for an API name (`PutRow`). */
-export function sdkOperation(op: WireOperation): string {
-  return op.charAt(0).toLowerCase() + op.slice(1);
+export function sdkOperation(op: WireOperation): SdkOperation {
+  return (op.charAt(0).toLowerCase() + op.slice(1)) as SdkOperation;
 }
 
 /**
- * The stand-in codec: the SDK's own encoder and decoder, called as the SDK client calls them
- * (`encoder.encode` gives a protobufjs message, whose class's `encode(...).finish()` is the body).
- */
-export function sdkCodec(sdk: SdkProtocol): WireCodec {
-  return {
-    encodeRequest(op, params) {
-      const message = sdk.encoder.encode(sdkOperation(op), params);
-      const type = Object.getPrototypeOf(message).constructor as { encode(m: object): { finish(): Uint8Array } };
-      const bytes = type.encode(message).finish();
-      // protobufjs hands back a Buffer under Node; wrap (without copying) if it ever is not.
-      return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    },
-    decodeResponse(op, body) {
-      return sdk.decoder.decode(sdkOperation(op), body);
-    },
-  };
-}
-
-/**
- * The codec the wire transport runs with (and the differential tests check): the SDK's own
- * encoder and decoder until the shared codec module is in place.
+ * The codec the wire transport runs with (and the differential tests check against the SDK's own
+ * encoder and decoder): the repository's one implementation of the format, `src/codec/`, the
+ * same module the emulator answers with.
  */
 export function wireCodec(sdk: SdkProtocol): WireCodec {
-  return sdkCodec(sdk);
+  const shared = createSdkCodec(sdk);
+  return {
+    encodeRequest: (op, params) => shared.encodeRequest(sdkOperation(op), params),
+    decodeResponse: (op, body) => shared.decodeResponse(sdkOperation(op), body) as Record<string, unknown>,
+  };
 }
