@@ -23,6 +23,14 @@ import {
 } from './store.js';
 import { columnMap, flatten, flattenDistinct } from './stored-row.js';
 
+interface AutoIncrementEntry {
+  readonly first: PkValue;
+  value: bigint;
+}
+
+/** Bound of the by-value caches: past it they are emptied and refilled. */
+const VALUE_CACHE_SIZE = 10_000;
+
 interface Partition {
   readonly first: PkValue;
   readonly key: string;
@@ -56,8 +64,14 @@ export class Table {
   #size = 0;
   readonly #parts: Partition[] = [];
   readonly #partByKey = new Map<string, Partition>();
+  // Partitions by the value object itself (a bigint by value, a Buffer by identity): decodePk
+  // hands out one shared Buffer per recent string key, so most lookups skip building the string
+  // key. Cleared whenever a partition goes away, so it never points at a removed one.
+  readonly #partByValue = new Map<PkValue, Partition>();
   /** Last auto-increment value per partition, by {@link rowKey} of the partition value. */
-  readonly #autoIncrement = new Map<string, { readonly first: PkValue; value: bigint }>();
+  readonly #autoIncrement = new Map<string, AutoIncrementEntry>();
+  // The same entries by value object; entries are never removed, so this never goes stale.
+  readonly #autoIncrementByValue = new Map<PkValue, AutoIncrementEntry>();
   readonly #autoIncrementIndex: number;
 
   // One copy of each column name for all rows (bounded: names are not evicted).
@@ -103,6 +117,8 @@ export class Table {
   }
 
   #partition(first: PkValue, create: boolean): Partition | undefined {
+    const cached = this.#partByValue.get(first);
+    if (cached !== undefined) return cached;
     const key = this.#partKey(first);
     let p = this.#partByKey.get(key);
     if (!p && create) {
@@ -121,6 +137,10 @@ export class Table {
         parts.splice(lo, 0, p);
       }
       this.#partByKey.set(key, p);
+    }
+    if (p) {
+      if (this.#partByValue.size >= VALUE_CACHE_SIZE) this.#partByValue.clear();
+      this.#partByValue.set(first, p);
     }
     return p;
   }
@@ -146,6 +166,7 @@ export class Table {
     if (p.rows[i] === row) p.rows.splice(i, 1);
     if (p.rows.length === 0) {
       this.#partByKey.delete(p.key);
+      this.#partByValue.clear();
       this.#parts.splice(this.#parts.indexOf(p), 1);
     }
   }
@@ -165,15 +186,30 @@ export class Table {
 
   /** The last auto-increment value handed out or written in the partition of `first`. */
   lastAutoIncrement(first: PkValue): bigint | undefined {
-    return this.#autoIncrement.get(this.#partKey(first))?.value;
+    return this.#autoIncrementEntry(first)?.value;
   }
 
   /** Raises the partition's counter to `value` (never lowers it). */
   raiseAutoIncrement(first: PkValue, value: bigint): void {
-    const key = this.#partKey(first);
-    const e = this.#autoIncrement.get(key);
-    if (!e) this.#autoIncrement.set(key, { first, value });
-    else if (value > e.value) e.value = value;
+    const e = this.#autoIncrementEntry(first);
+    if (!e) {
+      const created = { first, value };
+      this.#autoIncrement.set(this.#partKey(first), created);
+      this.#cacheAutoIncrement(first, created);
+    } else if (value > e.value) e.value = value;
+  }
+
+  #autoIncrementEntry(first: PkValue): AutoIncrementEntry | undefined {
+    const cached = this.#autoIncrementByValue.get(first);
+    if (cached !== undefined) return cached;
+    const e = this.#autoIncrement.get(this.#partKey(first));
+    if (e !== undefined) this.#cacheAutoIncrement(first, e);
+    return e;
+  }
+
+  #cacheAutoIncrement(first: PkValue, e: AutoIncrementEntry): void {
+    if (this.#autoIncrementByValue.size >= VALUE_CACHE_SIZE) this.#autoIncrementByValue.clear();
+    this.#autoIncrementByValue.set(first, e);
   }
 
   /** Every partition's counter, keyed by `pkKey([partition value])` (the persisted format). */
