@@ -21,7 +21,7 @@ import {
   type StoredRow,
   type TableDef,
 } from './store.js';
-import { columnMap, flatten, flattenDistinct } from './stored-row.js';
+import { columnMap, flatten, flattenDistinct, type BareValue } from './stored-row.js';
 
 interface AutoIncrementEntry {
   readonly first: PkValue;
@@ -30,6 +30,8 @@ interface AutoIncrementEntry {
 
 /** Bound of the by-value caches: past it they are emptied and refilled. */
 const VALUE_CACHE_SIZE = 10_000;
+/** Longest string value {@link Table} shares between rows. */
+const SHORT_VALUE_CHARS = 16;
 
 interface Partition {
   readonly first: PkValue;
@@ -81,6 +83,18 @@ export class Table {
     if (shared !== undefined) return shared;
     if (this.#names.size < 10_000) this.#names.set(name, name);
     return name;
+  };
+
+  // One copy of each short string value (kinds, states, flags repeat across rows): one object
+  // less per stored row for the GC to copy to the old generation. Bounded, emptied when full.
+  readonly #shortValues = new Map<string, string>();
+  readonly #internValue = (v: BareValue): BareValue => {
+    if (typeof v !== 'string' || v.length > SHORT_VALUE_CHARS) return v;
+    const shared = this.#shortValues.get(v);
+    if (shared !== undefined) return shared;
+    if (this.#shortValues.size >= VALUE_CACHE_SIZE) this.#shortValues.clear();
+    this.#shortValues.set(v, v);
+    return v;
   };
 
   constructor(def: TableDef) {
@@ -234,7 +248,7 @@ export class Table {
         if (existing) this.#remove(existing);
         return;
       case 'put': {
-        let cells = flattenDistinct(w.cells, this.#intern);
+        let cells = flattenDistinct(w.cells, this.#intern, this.#internValue);
         if (cells === undefined) {
           // A name given more than once: merge its versions as the service does.
           const columns = new Map<string, CellVersion[]>();
