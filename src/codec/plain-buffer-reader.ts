@@ -38,9 +38,11 @@ class Reader {
 
   u32(): number {
     this.#need(4);
-    const v = this.#buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.#buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    // Bytes assembled inline: readUInt32LE re-checks the offset it is given on every call.
+    return ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 0x1000000;
   }
 
   i64raw(): Buffer {

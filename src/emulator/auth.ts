@@ -28,12 +28,16 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 /** The string the client signs: path, method, an empty line, then `name:value` lines of the sorted `x-ots-*` headers. */
 export function stringToSign(path: string, method: string, headers: IncomingHttpHeaders): string {
-  const names = Object.keys(headers)
-    .map((n) => n.toLowerCase())
-    .filter((n) => n.startsWith('x-ots-') && n !== 'x-ots-signature')
-    .sort();
-  const lines = names.map((n) => `${n}:${header(headers, n) ?? ''}`);
-  return `${path}\n${method}\n\n${lines.map((l) => `${l}\n`).join('')}`;
+  // One pass and one small sort per request, no intermediate arrays of every header.
+  const names: string[] = [];
+  for (const key in headers) {
+    const n = key.toLowerCase();
+    if (n.startsWith('x-ots-') && n !== 'x-ots-signature') names.push(n);
+  }
+  names.sort();
+  let out = `${path}\n${method}\n\n`;
+  for (const n of names) out += `${n}:${header(headers, n) ?? ''}\n`;
+  return out;
 }
 
 /** Base64 HMAC-SHA1 signature of `stringToSign` under `secret`. */
@@ -93,7 +97,8 @@ export function responseStringToSign(path: string, headers: Readonly<Record<stri
 
 /** `x-ots-date` as the service writes it: ISO 8601 UTC with microseconds. */
 export function otsDate(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '000Z');
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, -1)}000Z`;
 }
 
 /**
@@ -101,12 +106,16 @@ export function otsDate(ms: number): string {
  * `Authorization: OTS <accessKeyId>:<signature>` header signed with the emulator's secret.
  */
 export function responseHeaders(path: string, body: Buffer, requestId: string, creds: Pick<Credentials, 'accessKeyId' | 'accessKeySecret'>, nowMs: number): Record<string, string> {
-  const h: Record<string, string> = {
-    'x-ots-contentmd5': hash('md5', body, 'base64'),
+  const md5 = hash('md5', body, 'base64');
+  const date = otsDate(nowMs);
+  // The four x-ots-* headers in sorted order, exactly as responseStringToSign lays them out
+  // (the response-signature tests compare the two): no key listing and sorting per answer.
+  const toSign = `x-ots-contentmd5:${md5}\nx-ots-contenttype:${RESPONSE_CONTENT_TYPE}\nx-ots-date:${date}\nx-ots-requestid:${requestId}\n${path}`;
+  return {
+    'x-ots-contentmd5': md5,
     'x-ots-contenttype': RESPONSE_CONTENT_TYPE,
-    'x-ots-date': otsDate(nowMs),
+    'x-ots-date': date,
     'x-ots-requestid': requestId,
+    authorization: `OTS ${creds.accessKeyId}:${sign(creds.accessKeySecret, toSign)}`,
   };
-  h.authorization = `OTS ${creds.accessKeyId}:${sign(creds.accessKeySecret, responseStringToSign(path, h))}`;
-  return h;
 }

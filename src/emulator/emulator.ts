@@ -302,7 +302,8 @@ export async function startEmulator(input?: EmulatorOptions): Promise<Emulator> 
         size += c.length;
         if (size <= limit) chunks.push(c);
       });
-      req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
+      // A body that arrived in one chunk is used as it is: no copy.
+      req.on('end', () => resolve(size > limit ? undefined : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
       req.on('error', reject);
     });
 

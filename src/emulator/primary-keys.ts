@@ -17,6 +17,24 @@ export type PkSlot = PkValue | 'auto' | 'min' | 'max';
 /** Which placeholders a primary key may hold. */
 export type PkMode = 'read' | 'write' | 'bound';
 
+// One shared Buffer per recent short string key: rows of one timeline repeat its key, and a
+// shared object lets tables find the partition by identity instead of building a string key.
+// Key Buffers are never written to, so sharing them is safe.
+const STRING_KEYS = new Map<string, Buffer>();
+const STRING_KEYS_MAX = 4096;
+const STRING_KEY_CHARS = 128;
+
+function stringKeyBytes(s: string): Buffer {
+  if (s.length > STRING_KEY_CHARS) return Buffer.from(s, 'utf8');
+  let b = STRING_KEYS.get(s);
+  if (b === undefined) {
+    if (STRING_KEYS.size >= STRING_KEYS_MAX) STRING_KEYS.clear();
+    b = Buffer.from(s, 'utf8');
+    STRING_KEYS.set(s, b);
+  }
+  return b;
+}
+
 /**
  * Checks a row's primary-key cells against the schema: size, names and order, types, value sizes.
  * `mode` says which placeholders are allowed: INF_MIN/INF_MAX in range bounds, AUTO_INCREMENT in writes.
@@ -44,11 +62,11 @@ export function decodePk(def: TableDef, cells: readonly PlainCell[], mode: PkMod
     const expected = col.type === 'BINARY' ? 'BINARY' : col.type;
     if (v.type !== expected) throw new OtsError('OTSInvalidPK', `Validate PK type fail. Input: ${VT_NAME[v.type]}, Meta: ${VT_NAME[expected]}.`);
     if (v.type === 'INTEGER') return v.value;
-    const bytes = v.type === 'STRING' ? Buffer.from(v.value, 'utf8') : v.value;
+    const bytes = v.type === 'STRING' ? stringKeyBytes(v.value) : v.value;
     if (bytes.length > LIMITS.primaryKeyValueBytes) {
       throw invalid(`The length of primary key column: '${col.name}' exceeds the MaxLength:${LIMITS.primaryKeyValueBytes} with CurrentLength:${bytes.length}.`);
     }
-    // A STRING's bytes are fresh; a BINARY is copied so the stored key never aliases the request.
+    // A STRING's bytes are shared (never written to); a BINARY is copied so the stored key never aliases the request.
     return v.type === 'STRING' ? bytes : Buffer.from(bytes);
   });
 }

@@ -112,6 +112,8 @@ export type ResolvedWrite =
 
 /** Compares two primary-key values of the same column type (bytes compare unsigned, like the service). */
 export function compareValue(a: PkValue, b: PkValue): number {
+  // Rows of a partition share its key Buffer: the same object needs no native compare.
+  if (a === b) return 0;
   if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);
   throw new TypeError('primary-key values of different types');

@@ -76,8 +76,9 @@ export function flatten(columns: ReadonlyMap<string, readonly CellVersion[]>, in
 /**
  * The cells of a PutRow whose column names are all distinct (the usual case), flattened without
  * an intermediate map; `undefined` when a name repeats (the caller then merges versions).
+ * `internValue` may swap a value for an equal shared one.
  */
-export function flattenDistinct(cells: readonly ResolvedCell[], intern: (name: string) => string): FlatCells | undefined {
+export function flattenDistinct(cells: readonly ResolvedCell[], intern: (name: string) => string, internValue: (v: BareValue) => BareValue = (v) => v): FlatCells | undefined {
   const n = cells.length;
   if (n > 16) return undefined;
   // Insertion sort by name: a handful of cells, and no comparator closure per row.
@@ -97,7 +98,7 @@ export function flattenDistinct(cells: readonly ResolvedCell[], intern: (name: s
     const c = order[i] as ResolvedCell;
     out[i * STRIDE] = intern(c.name);
     out[i * STRIDE + 1] = c.ts;
-    out[i * STRIDE + 2] = c.value.value;
+    out[i * STRIDE + 2] = internValue(c.value.value);
   }
   return out;
 }

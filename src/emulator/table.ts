@@ -21,7 +21,17 @@ import {
   type StoredRow,
   type TableDef,
 } from './store.js';
-import { columnMap, flatten, flattenDistinct } from './stored-row.js';
+import { columnMap, flatten, flattenDistinct, type BareValue } from './stored-row.js';
+
+interface AutoIncrementEntry {
+  readonly first: PkValue;
+  value: bigint;
+}
+
+/** Bound of the by-value caches: past it they are emptied and refilled. */
+const VALUE_CACHE_SIZE = 10_000;
+/** Longest string value {@link Table} shares between rows. */
+const SHORT_VALUE_CHARS = 16;
 
 interface Partition {
   readonly first: PkValue;
@@ -56,8 +66,14 @@ export class Table {
   #size = 0;
   readonly #parts: Partition[] = [];
   readonly #partByKey = new Map<string, Partition>();
+  // Partitions by the value object itself (a bigint by value, a Buffer by identity): decodePk
+  // hands out one shared Buffer per recent string key, so most lookups skip building the string
+  // key. Cleared whenever a partition goes away, so it never points at a removed one.
+  readonly #partByValue = new Map<PkValue, Partition>();
   /** Last auto-increment value per partition, by {@link rowKey} of the partition value. */
-  readonly #autoIncrement = new Map<string, { readonly first: PkValue; value: bigint }>();
+  readonly #autoIncrement = new Map<string, AutoIncrementEntry>();
+  // The same entries by value object; entries are never removed, so this never goes stale.
+  readonly #autoIncrementByValue = new Map<PkValue, AutoIncrementEntry>();
   readonly #autoIncrementIndex: number;
 
   // One copy of each column name for all rows (bounded: names are not evicted).
@@ -67,6 +83,18 @@ export class Table {
     if (shared !== undefined) return shared;
     if (this.#names.size < 10_000) this.#names.set(name, name);
     return name;
+  };
+
+  // One copy of each short string value (kinds, states, flags repeat across rows): one object
+  // less per stored row for the GC to copy to the old generation. Bounded, emptied when full.
+  readonly #shortValues = new Map<string, string>();
+  readonly #internValue = (v: BareValue): BareValue => {
+    if (typeof v !== 'string' || v.length > SHORT_VALUE_CHARS) return v;
+    const shared = this.#shortValues.get(v);
+    if (shared !== undefined) return shared;
+    if (this.#shortValues.size >= VALUE_CACHE_SIZE) this.#shortValues.clear();
+    this.#shortValues.set(v, v);
+    return v;
   };
 
   constructor(def: TableDef) {
@@ -103,6 +131,8 @@ export class Table {
   }
 
   #partition(first: PkValue, create: boolean): Partition | undefined {
+    const cached = this.#partByValue.get(first);
+    if (cached !== undefined) return cached;
     const key = this.#partKey(first);
     let p = this.#partByKey.get(key);
     if (!p && create) {
@@ -121,6 +151,10 @@ export class Table {
         parts.splice(lo, 0, p);
       }
       this.#partByKey.set(key, p);
+    }
+    if (p) {
+      if (this.#partByValue.size >= VALUE_CACHE_SIZE) this.#partByValue.clear();
+      this.#partByValue.set(first, p);
     }
     return p;
   }
@@ -146,6 +180,7 @@ export class Table {
     if (p.rows[i] === row) p.rows.splice(i, 1);
     if (p.rows.length === 0) {
       this.#partByKey.delete(p.key);
+      this.#partByValue.clear();
       this.#parts.splice(this.#parts.indexOf(p), 1);
     }
   }
@@ -165,15 +200,30 @@ export class Table {
 
   /** The last auto-increment value handed out or written in the partition of `first`. */
   lastAutoIncrement(first: PkValue): bigint | undefined {
-    return this.#autoIncrement.get(this.#partKey(first))?.value;
+    return this.#autoIncrementEntry(first)?.value;
   }
 
   /** Raises the partition's counter to `value` (never lowers it). */
   raiseAutoIncrement(first: PkValue, value: bigint): void {
-    const key = this.#partKey(first);
-    const e = this.#autoIncrement.get(key);
-    if (!e) this.#autoIncrement.set(key, { first, value });
-    else if (value > e.value) e.value = value;
+    const e = this.#autoIncrementEntry(first);
+    if (!e) {
+      const created = { first, value };
+      this.#autoIncrement.set(this.#partKey(first), created);
+      this.#cacheAutoIncrement(first, created);
+    } else if (value > e.value) e.value = value;
+  }
+
+  #autoIncrementEntry(first: PkValue): AutoIncrementEntry | undefined {
+    const cached = this.#autoIncrementByValue.get(first);
+    if (cached !== undefined) return cached;
+    const e = this.#autoIncrement.get(this.#partKey(first));
+    if (e !== undefined) this.#cacheAutoIncrement(first, e);
+    return e;
+  }
+
+  #cacheAutoIncrement(first: PkValue, e: AutoIncrementEntry): void {
+    if (this.#autoIncrementByValue.size >= VALUE_CACHE_SIZE) this.#autoIncrementByValue.clear();
+    this.#autoIncrementByValue.set(first, e);
   }
 
   /** Every partition's counter, keyed by `pkKey([partition value])` (the persisted format). */
@@ -198,7 +248,7 @@ export class Table {
         if (existing) this.#remove(existing);
         return;
       case 'put': {
-        let cells = flattenDistinct(w.cells, this.#intern);
+        let cells = flattenDistinct(w.cells, this.#intern, this.#internValue);
         if (cells === undefined) {
           // A name given more than once: merge its versions as the service does.
           const columns = new Map<string, CellVersion[]>();

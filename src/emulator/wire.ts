@@ -70,18 +70,28 @@ export function rowDataSize(row: PlainRow): number {
   return n;
 }
 
+/**
+ * `true` when a string or binary value is longer than `limit` bytes. A string of at most
+ * `limit / 3` characters cannot be (UTF-8 takes at most 3 bytes per UTF-16 unit), so the usual
+ * short values skip the native byte count.
+ */
+function overLimit(v: PlainValue, limit: number): boolean {
+  if (v.type === 'STRING') return v.value.length * 3 > limit && Buffer.byteLength(v.value, 'utf8') > limit;
+  return v.type === 'BINARY' && v.value.length > limit;
+}
+
 /** Limits that make BatchWriteRow fail as a whole, checked before any row is applied. */
 export function checkRowLimits(row: PlainRow): void {
   if (row.attributes.length > LIMITS.columnsPerRow) {
     throw new OtsError('OTSOutOfColumnCountLimit', `The number of columns from the request exceeds the limit, limit count: ${LIMITS.columnsPerRow}, column count: ${row.attributes.length}.`);
   }
   for (const c of row.primaryKey) {
-    if (c.value && (c.value.type === 'STRING' || c.value.type === 'BINARY') && byteLength(c.value) > LIMITS.primaryKeyValueBytes) {
+    if (c.value && overLimit(c.value, LIMITS.primaryKeyValueBytes)) {
       throw invalid(`The length of primary key column: '${c.name}' exceeds the MaxLength:${LIMITS.primaryKeyValueBytes} with CurrentLength:${byteLength(c.value)}.`);
     }
   }
   for (const c of row.attributes) {
-    if (c.value && (c.value.type === 'STRING' || c.value.type === 'BINARY') && byteLength(c.value) > LIMITS.attributeValueBytes) {
+    if (c.value && overLimit(c.value, LIMITS.attributeValueBytes)) {
       throw invalid(`The length of attribute column: '${c.name}' exceeds the MaxLength:${LIMITS.attributeValueBytes} with CurrentLength:${byteLength(c.value)}.`);
     }
   }
