@@ -28,6 +28,14 @@ import { mulberry32 } from '../../src/emulator/prng.js';
 import { TableStoreBackend, createRetryStrategy, type RetryContext, type RetryStrategy, type TableStoreBackendOptions } from '../../src/backends/tablestore/index.js';
 import { startEmulatorProcess, type EmulatorProcess, type EmulatorProcessOptions } from '../support/emulator-process.js';
 
+/**
+ * Whether the long versions of the bounded suites run (`SOAK=1 npx vitest run test/reliability`):
+ * the fault matrix with its full workload (300 recipients, 330 devices), 50 crash points instead
+ * of 12 in the multi-process journal test. The default sizes keep CI's time budget and prove the
+ * same invariants on fewer rows; the long ones find rarer interleavings. Same seeds either way.
+ */
+export const LONG_RUN = process.env.SOAK === '1';
+
 /** A deterministic PRNG in [0, 1): the emulator's own mulberry32, so both draw from one algorithm. */
 export const prng = mulberry32;
 
