@@ -22,7 +22,7 @@
 // strategy's own decisions ("no attempt starts after the budget"), and held requests are released
 // by events (the client giving up on the connection, or the test), not by timers.
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackendError, TimelineError, type SendResult } from '../../src/index.js';
+import { BackendError, TimelineError, type JournalOptions, type SendResult } from '../../src/index.js';
 import type { FaultSpec } from '../../src/emulator/index.js';
 import type { RetryStrategy } from '../../src/backends/tablestore/index.js';
 import { attemptsPastBudget, buildMessenger, LONG_RUN, pauseAfterTimeouts, processRig, rawRows, TimedBackend, writeRequestsOf, type Msg, type ProcessRig, type RetryDecision, type RetrySettings } from './harness.js';
@@ -140,9 +140,9 @@ afterEach(async () => {
 const sum = (record: Readonly<Record<string, number>>): number => Object.values(record).reduce((a, b) => a + b, 0);
 
 /** Sends the plan's messages under faults, with devices syncing throughout, then drains and verifies. */
-async function runMatrixScenario(r: ProcessRig, plan: Plan, threshold: number, faults: readonly FaultSpec[], seed: number) {
+async function runMatrixScenario(r: ProcessRig, plan: Plan, threshold: number, faults: readonly FaultSpec[], seed: number, journal?: JournalOptions) {
   const timed = new TimedBackend(r.backend);
-  const { messenger, history, inbox } = buildMessenger(timed, { largeGroupThreshold: threshold, largeGroupsOf: plan.largeGroupsOf });
+  const { messenger, history, inbox } = buildMessenger(timed, { largeGroupThreshold: threshold, largeGroupsOf: plan.largeGroupsOf, ...(journal === undefined ? {} : { journal }) });
   await r.emu.faults.inject(...faults);
   const started = performance.now();
   const devices = makeDevices(plan, true);
@@ -206,7 +206,14 @@ describe('fault matrix: Messenger on TableStore (emulator), 10 % of requests fau
     // are the injected ones.)
     rig = await processRig(1100, { requestTimeoutMs: 1500 });
     const plan = makePlan({ seed: 7, prefix: '', groupSizes: FULL.groups, messages: MESSAGES, largeGroupThreshold: FULL.threshold, syncLimits: [10, 50] });
-    const { history, inbox, stats, verdict, emu } = await runMatrixScenario(rig, plan, FULL.threshold, [{ api: ['PutRow', 'BatchWriteRow'], hold: 'until-released', probability: 2 * P }], 1100);
+    const { history, inbox, stats, verdict, emu } = await runMatrixScenario(rig, plan, FULL.threshold, [{ api: ['PutRow', 'BatchWriteRow'], hold: 'until-released', probability: 2 * P }], 1100, {
+      // A failed attempt releases its journal claim with a write, which the service may hold until
+      // the end; the re-send then takes the claim over once its lease lapses. The Messenger's clock
+      // ticks 1 ms per reading, so a 30 s lease lapses only after 30,000 readings: on a loaded
+      // machine the re-sends' 10 s claim waits ran out first, 50 times over (seen: 500 s, then
+      // "not delivered after 50 attempts"). 50 readings: a stale claim lapses within one wait.
+      leaseMs: 50,
+    });
     // Every held request is applied (or answered) by the time release() resolves.
     const released = await rig.emu.faults.release();
     expect(released).toBe(sum(emu.faults));

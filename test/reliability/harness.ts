@@ -14,6 +14,7 @@ import {
   type BackendAppendOptions,
   type EnsureTableOptions,
   type InboxMessage,
+  type JournalOptions,
   type LargeGroup,
   type ScanPage,
   type ScanPageRequest,
@@ -317,7 +318,7 @@ export function buildMessenger(
     largeGroupsOf?: (userId: string) => Iterable<string | LargeGroup>;
     now?: () => number;
     dedupeWindow?: number;
-    journal?: false;
+    journal?: false | JournalOptions;
   } = {},
 ): { messenger: Messenger<Msg>; history: TimelineStore<StoredMessage<Msg>>; inbox: TimelineStore<InboxMessage<Msg>> } {
   const history = new TimelineStore<StoredMessage<Msg>>({ backend, table: uniqueTable('rel_store') });
