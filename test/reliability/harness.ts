@@ -31,9 +31,11 @@ import { startEmulatorProcess, type EmulatorProcess, type EmulatorProcessOptions
 
 /**
  * Whether the long versions of the bounded suites run (`SOAK=1 npx vitest run test/reliability`):
- * the fault matrix with its full workload (300 recipients, 330 devices), 50 crash points instead
- * of 12 in the multi-process journal test. The default sizes keep CI's time budget and prove the
- * same invariants on fewer rows; the long ones find rarer interleavings. Same seeds either way.
+ * the fault matrix on its full workload in every case (300 recipients, 330 devices), the
+ * multi-process journal test with 50 crash points (not 12) in a 500-member group (not 250) and 200
+ * racing ids (not 100), the CI soak with 2,000 messages (not 1,000). The default sizes keep CI's
+ * time budget and prove the same invariants on fewer rows; the long ones find rarer
+ * interleavings. Same seeds either way.
  */
 export const LONG_RUN = process.env.SOAK === '1';
 
