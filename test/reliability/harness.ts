@@ -14,6 +14,7 @@ import {
   type BackendAppendOptions,
   type EnsureTableOptions,
   type InboxMessage,
+  type JournalOptions,
   type LargeGroup,
   type ScanPage,
   type ScanPageRequest,
@@ -27,6 +28,16 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/em
 import { mulberry32 } from '../../src/emulator/prng.js';
 import { TableStoreBackend, createRetryStrategy, type RetryContext, type RetryStrategy, type TableStoreBackendOptions } from '../../src/backends/tablestore/index.js';
 import { startEmulatorProcess, type EmulatorProcess, type EmulatorProcessOptions } from '../support/emulator-process.js';
+
+/**
+ * Whether the long versions of the bounded suites run (`SOAK=1 npx vitest run test/reliability`):
+ * the fault matrix on its full workload in every case (300 recipients, 330 devices), the
+ * multi-process journal test with 50 crash points (not 12) in a 500-member group (not 250) and 200
+ * racing ids (not 100), the CI soak with 2,000 messages (not 1,000). The default sizes keep CI's
+ * time budget and prove the same invariants on fewer rows; the long ones find rarer
+ * interleavings. Same seeds either way.
+ */
+export const LONG_RUN = process.env.SOAK === '1';
 
 /** A deterministic PRNG in [0, 1): the emulator's own mulberry32, so both draw from one algorithm. */
 export const prng = mulberry32;
@@ -309,7 +320,7 @@ export function buildMessenger(
     largeGroupsOf?: (userId: string) => Iterable<string | LargeGroup>;
     now?: () => number;
     dedupeWindow?: number;
-    journal?: false;
+    journal?: false | JournalOptions;
   } = {},
 ): { messenger: Messenger<Msg>; history: TimelineStore<StoredMessage<Msg>>; inbox: TimelineStore<InboxMessage<Msg>> } {
   const history = new TimelineStore<StoredMessage<Msg>>({ backend, table: uniqueTable('rel_store') });

@@ -1,6 +1,12 @@
 // The send journal across real processes: Messengers in child processes share tables on an
 // emulator in yet another process (the CLI), race each other with the same message ids, and get
 // killed with SIGKILL mid-send; recovery runs from the test process.
+//
+// Each crash point costs a process start (about 1 s on a loaded 2-core machine, most of this
+// file's time): 12 points and 100 racing ids by default, 50 points and 200 ids with SOAK=1 (the
+// points come from one seeded sequence, so the long run's first 12 are the default run's), to a
+// group of 250 members (SOAK=1: 500). A crash point is a round of the sender's requests, held by
+// the service until the child is killed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +15,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TimelineStore, type InboxMessage, type StoredMessage } from '../../src/index.js';
 import { mulberry32 } from '../../src/emulator/prng.js';
 import { openMessenger } from './fixtures/journal-worker.js';
+import { LONG_RUN } from './harness.js';
+import { remoteFaults } from '../support/emulator-process.js';
+
+const RACING_IDS = LONG_RUN ? 200 : 100;
+const CRASHES = LONG_RUN ? 50 : 12;
+/** Two fan-out batches (200 rows each at most) by default, three with SOAK=1: a crash can split them either way. */
+const MEMBERS = LONG_RUN ? 500 : 250;
+/** Crash points are drawn among the first this many rounds of requests (a send makes about 6). */
+const ROUNDS = 14;
+/** A hang bound for one round of requests, far beyond a loaded machine's latency. */
+const HANG_MS = 60_000;
 
 interface Chat {
   text: string;
@@ -92,9 +109,9 @@ async function timeline<M>(prefix: string, table: 'store' | 'sync', id: string):
 let reader: ReturnType<typeof openMessenger>['backend'] | undefined;
 
 describe('send journal across processes (emulator CLI in its own process)', () => {
-  it('three processes send the same 200 message ids at once: each stored once, delivered once per inbox, one first answer each', async () => {
+  it(`three processes send the same ${RACING_IDS} message ids at once: each stored once, delivered once per inbox, one first answer each`, async () => {
     const prefix = `race${Date.now().toString(36)}`;
-    const children = [0, 1, 2].map(() => worker(['race', endpoint, prefix, '200']));
+    const children = [0, 1, 2].map(() => worker(['race', endpoint, prefix, String(RACING_IDS)]));
     const outputs = children.map(lines);
     await Promise.all(outputs.map((o) => o.next((l) => l.includes('"ready"'))));
     for (const c of children) c.stdin!.write('go\n');
@@ -109,33 +126,47 @@ describe('send journal across processes (emulator CLI in its own process)', () =
         answers.set(parsed.messageId, [...(answers.get(parsed.messageId) ?? []), parsed.duplicate!]);
       }
     }
-    expect(answers.size).toBe(200);
+    expect(answers.size).toBe(RACING_IDS);
     for (const [id, flags] of answers) {
       expect(flags, id).toHaveLength(3);
       expect(flags.filter((d) => !d), id).toHaveLength(1);
     }
     const history = await timeline<StoredMessage<Chat>>(prefix, 'store', 'group:race');
-    expect(history).toHaveLength(200);
-    expect(new Set(history.map((e) => e.messageId)).size).toBe(200);
+    expect(history).toHaveLength(RACING_IDS);
+    expect(new Set(history.map((e) => e.messageId)).size).toBe(RACING_IDS);
     for (const user of ['u0', 'u1', 'u2']) {
       const inbox = await timeline<InboxMessage<Chat>>(prefix, 'sync', user);
-      expect(inbox, user).toHaveLength(200);
-      expect(new Set(inbox.map((e) => e.messageId)).size, user).toBe(200);
+      expect(inbox, user).toHaveLength(RACING_IDS);
+      expect(new Set(inbox.map((e) => e.messageId)).size, user).toBe(RACING_IDS);
     }
   }, 180_000);
 
-  it('a sender killed with SIGKILL at 50 random points of sends to a 500-member group: recover() from another process delivers every stored message exactly once', async () => {
+  it(`a sender killed with SIGKILL at ${CRASHES} random points of sends to a ${MEMBERS}-member group: recover() from another process delivers every stored message exactly once`, async () => {
     const prefix = `crash${Date.now().toString(36)}`;
     const random = mulberry32(20261201);
-    const members = 500;
-    for (let kill = 0; kill < 50; kill++) {
+    const faults = remoteFaults(endpoint);
+    // Recovery reads every member's inbox tail per pending send: the members are most of its time.
+    const members = MEMBERS;
+    for (let kill = 0; kill < CRASHES; kill++) {
       const child = worker(['group', endpoint, prefix, String(kill * 1000), String(members)]);
       const out = lines(child);
-      await out.next((l) => l.includes('"started"'));
-      // A random point of the send in flight: somewhere in its claim, store, fan-out or finish.
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 60)));
+      await out.next((l) => l.includes('"ready"'));
+      // A seeded point of the sends: the service holds every request, and lets the child's
+      // requests go on round by round until the chosen round is held; the child dies with that
+      // round in flight, which the service then applies (a request sent just before a crash).
+      // Events, not a timer: on a loaded machine a random delay lands before the first request.
+      const rounds = 1 + Math.floor(random() * ROUNDS);
+      await faults.inject({ hold: 'until-released' });
+      child.stdin!.write('go\n');
+      for (let round = 1; ; round++) {
+        await faults.whenHeld(1, HANG_MS);
+        if (round === rounds) break;
+        await faults.release();
+      }
       child.kill('SIGKILL');
       await exited(child);
+      await faults.clear();
+      await faults.release();
     }
     // The recovering process's clock is past every lease.
     const { messenger, backend } = openMessenger(endpoint, prefix, () => Date.now() + 120_000);

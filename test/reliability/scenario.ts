@@ -333,24 +333,38 @@ export function makeDevices(plan: Plan, keepEntries = false): TrackingDevice[] {
 }
 
 /**
- * Devices syncing in the background while messages are sent: `workers` loops, each picking a
- * random idle device and making one sync call. `stop()` ends the loops.
+ * Devices syncing in the background while messages are sent: `workers` loops, each taking a
+ * random idle device and making one sync call per credit. Every delivered message grants
+ * `syncsPerSend` credits (call `sent()`, e.g. as `runSenders`'s `onSent`), so the number of
+ * background syncs follows the workload, not the clock: a timed loop syncs more the slower the
+ * sends are, which on a loaded machine adds load exactly when there is least to spare (seen: 44,000
+ * reads for 100 messages). `stop()` ends the loops; credits left over are dropped.
  */
 export function backgroundSync(
   messenger: Messenger<Msg>,
   devices: readonly TrackingDevice[],
-  options: { seed: number; workers: number; pauseMs?: number },
-): { stop(): Promise<void> } {
+  options: { seed: number; workers: number; syncsPerSend: number },
+): { sent(): void; stop(): Promise<void> } {
   const random = prng(options.seed);
   let stopped = false;
   let failure: unknown;
+  let credits = 0;
+  const waiting: (() => void)[] = [];
+  const wake = (): void => {
+    for (const resume of waiting.splice(0)) resume();
+  };
   const loops = Array.from({ length: options.workers }, async () => {
     while (!stopped && failure === undefined) {
+      if (credits === 0) {
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        continue;
+      }
       const device = devices[pick(random, devices.length)]!;
       if (device.busy) {
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
+      credits -= 1;
       device.busy = true;
       try {
         await device.syncOnce(messenger);
@@ -359,13 +373,17 @@ export function backgroundSync(
       } finally {
         device.busy = false;
       }
-      if (options.pauseMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   });
   return {
+    sent: () => {
+      credits += options.syncsPerSend;
+      wake();
+    },
     /** Ends the loops; rejects with the first error a sync could not recover from. */
     stop: async () => {
       stopped = true;
+      wake();
       await Promise.all(loops);
       if (failure !== undefined) throw failure;
     },

@@ -165,9 +165,9 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
       const { messenger, history, inbox } = buildMessenger(rig.backend, { largeGroupThreshold: THRESHOLD, largeGroupsOf: plan.largeGroupsOf });
       const devices = makeDevices(plan);
       const stats = newSendStats();
-      const background = backgroundSync(messenger, devices, { seed: seed + epoch, workers: options.syncWorkers ?? 4, pauseMs: 1 });
+      const background = backgroundSync(messenger, devices, { seed: seed + epoch, workers: options.syncWorkers ?? 4, syncsPerSend: 1 });
       try {
-        await runSenders(messenger, plan, stats, { concurrency: options.senders ?? 16, keepSeqs: true });
+        await runSenders(messenger, plan, stats, { concurrency: options.senders ?? 16, keepSeqs: true, onSent: background.sent });
       } finally {
         await background.stop();
       }

@@ -69,6 +69,30 @@ function control<T>(endpoint: string, method: string, route: string, body?: unkn
 }
 
 /**
+ * The fault controller of the emulator at `endpoint` (any emulator serving its control endpoint:
+ * a child of {@link startEmulatorProcess}, or the CLI).
+ */
+export function remoteFaults(endpoint: string): RemoteFaults {
+  const call = <T>(method: string, route: string, body?: unknown): Promise<T> => control<T>(endpoint, method, route, body);
+  return {
+    inject: async (...specs) => (await call<{ ids: string[] }>('POST', 'faults', specs)).ids,
+    remove: async (id) => {
+      try {
+        return (await call<{ ok: boolean }>('DELETE', `faults/${encodeURIComponent(id)}`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    clear: async () => {
+      await call('POST', 'faults/clear');
+    },
+    list: () => call<FaultInfo[]>('GET', 'faults'),
+    release: async () => (await call<{ released: number }>('POST', 'faults/release')).released,
+    whenHeld: async (atLeast = 1, timeoutMs = 10_000) => (await call<{ held: number }>('POST', 'faults/held', { atLeast, timeoutMs })).held,
+  };
+}
+
+/**
  * Starts an emulator in a child process. Resolves once it listens.
  *
  * @example
@@ -107,22 +131,7 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
   return {
     ...info,
     pid: child.pid!,
-    faults: {
-      inject: async (...specs) => (await call<{ ids: string[] }>('POST', 'faults', specs)).ids,
-      remove: async (id) => {
-        try {
-          return (await call<{ ok: boolean }>('DELETE', `faults/${encodeURIComponent(id)}`)).ok;
-        } catch {
-          return false;
-        }
-      },
-      clear: async () => {
-        await call('POST', 'faults/clear');
-      },
-      list: () => call<FaultInfo[]>('GET', 'faults'),
-      release: async () => (await call<{ released: number }>('POST', 'faults/release')).released,
-      whenHeld: async (atLeast = 1, timeoutMs = 10_000) => (await call<{ held: number }>('POST', 'faults/held', { atLeast, timeoutMs })).held,
-    },
+    faults: remoteFaults(endpoint),
     clientConfig: () => ({ endpoint, instancename: info.instanceName, accessKeyId: info.accessKeyId, secretAccessKey: info.accessKeySecret }),
     connection: () => ({ endpoint, instanceName: info.instanceName, accessKeyId: info.accessKeyId, accessKeySecret: info.accessKeySecret }),
     stats: () => call<EmulatorStats>('GET', 'stats'),
