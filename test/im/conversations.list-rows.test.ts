@@ -3,6 +3,7 @@
 // and the rows does not leave the conversation out of its members' lists).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Messenger, StoreTimeline, SyncTimeline, TimelineStore, type InboxMessage, type StoredMessage, type TimelineBackend } from '../../src/index.js';
+import { PassThroughBackend } from '../../src/testing/index.js';
 import { backendFactories, uniqueTable, type TestBackend } from './backends.js';
 import { SECRET, WEEK_SECONDS, type Chat } from './fixtures.js';
 
@@ -20,31 +21,32 @@ class View {
   readonly backend: TimelineBackend;
 
   constructor(inner: TimelineBackend, inboxTable: string) {
+    const view = this;
     const records = inner.records!;
-    this.backend = {
-      capabilities: inner.capabilities,
-      ensureTable: inner.ensureTable.bind(inner),
-      append: async (table, rows, options) => {
-        if (table === inboxTable) await this.inboxGate;
-        return inner.append(table, rows, options);
-      },
-      get: inner.get.bind(inner),
-      scan: inner.scan.bind(inner),
-      close: async () => undefined,
-      records: {
-        recordLimits: records.recordLimits,
-        ensureRecordTable: records.ensureRecordTable.bind(records),
-        writeRecords: async (table, writes, options) => {
-          if (table.endsWith('_conv')) {
-            this.onListWrite();
-            await this.listGate;
-          }
-          return records.writeRecords(table, writes, options);
-        },
-        getRecord: records.getRecord.bind(records),
-        scanRecords: records.scanRecords.bind(records),
-      },
-    };
+    // The shared PassThroughBackend forwards everything; only the held calls and close differ.
+    this.backend = new (class extends PassThroughBackend {
+      override async append(...args: Parameters<TimelineBackend['append']>) {
+        if (args[0] === inboxTable) await view.inboxGate;
+        return super.append(...args);
+      }
+      override get records(): TimelineBackend['records'] {
+        return {
+          recordLimits: records.recordLimits,
+          ensureRecordTable: records.ensureRecordTable.bind(records),
+          writeRecords: async (table, writes, options) => {
+            if (table.endsWith('_conv')) {
+              view.onListWrite();
+              await view.listGate;
+            }
+            return records.writeRecords(table, writes, options);
+          },
+          getRecord: records.getRecord.bind(records),
+          scanRecords: records.scanRecords.bind(records),
+        };
+      }
+      // Each view shares the test's backend; closing a Messenger must not close it.
+      override async close() {}
+    })(inner);
   }
 }
 
