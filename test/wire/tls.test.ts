@@ -61,7 +61,7 @@ afterAll(async () => {
 function runChild(transport: 'wire' | 'sdk', endpoint: string, trust: boolean, table: string): Promise<Report> {
   return new Promise((resolve, reject) => {
     const args = { endpoint, instanceName: emu.instanceName, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret, transport, table };
-    const env = { ...process.env, DEBUG: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DEBUG: '' };
     delete env.NODE_EXTRA_CA_CERTS;
     const child = spawn(process.execPath, [bundleForNode(path.join(FIXTURES, 'tls-client.ts')), JSON.stringify(args)], {
       cwd: REPO_ROOT,
