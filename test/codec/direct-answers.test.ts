@@ -215,7 +215,7 @@ describe('answers the direct decoders leave to the SDK-shaped path', () => {
     const seqAsString = row(key({ type: 'STRING', value: ASKED }, { type: 'STRING', value: '42' }));
     expect(() => decodePageAnswer(page(seqAsString), c, ASKED)).toThrow(UnusualAnswer);
     const corrupt = Buffer.from(row(key({ type: 'STRING', value: ASKED }, { type: 'INTEGER', value: 1n })));
-    corrupt[corrupt.length - 1] ^= 0xff;
+    corrupt[corrupt.length - 1]! ^= 0xff;
     expect(() => decodePageAnswer(page(corrupt), c, ASKED)).toThrow(/checksum/);
     // A row without its key section (no TAG_ROW_PK): the SDK reads it as a row with an empty key.
     const keyless = encodeRow({ primaryKey: [], attributes: [{ name: 'payload', value: { type: 'BINARY', value: Buffer.from('x') } }], deleteMarker: false });

@@ -118,7 +118,7 @@ describe('the direct paths give what the SDK-shaped path gives', () => {
 
   it('a broken checksum and a truncated body: the same error', async () => {
     const broken = Buffer.from(page([row('bob', int(5n))]));
-    broken[broken.length - 1] ^= 0x55;
+    broken[broken.length - 1]! ^= 0x55;
     const got = await both(() => ok(broken), scan);
     expect(got.direct).toStrictEqual(got.shaped);
     expect(got.direct).toMatchObject({ error: 'BackendError', backendCode: 'ClientError' });
