@@ -9,9 +9,12 @@ import { classifyCode, type DecodedError } from './errors.js';
 import { batchBounds } from '../../core/batches.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_ROWS } from './limits.js';
 import { backendError, callSdk, failureOf } from './request.js';
-import { attributeColumns, primaryKey, seqOfPrimaryKey } from './row-layout.js';
+import type { RowOutcome } from './answers.js';
+import { directTimelineCalls } from './direct/timeline-calls.js';
+import { seqOfPrimaryKey } from './row-layout.js';
 import { log, type OperationContext } from './runtime.js';
-import type { TableStoreClientLike } from './sdk-types.js';
+import { batchOutcomeOfSdk } from './sdk-answers.js';
+import { appendParams } from './timeline-requests.js';
 import { finish, succeed, type Slot, type WriteState } from './slots.js';
 
 const LIMITS = { maxBatchRows: MAX_BATCH_ROWS, maxBatchBytes: MAX_BATCH_BYTES };
@@ -24,19 +27,16 @@ export function nextChunk(slots: readonly Slot[]): Slot[] {
   return pending.slice(0, bounds[1] ?? 0);
 }
 
-/** Sends one request; updates the slots. Returns the error that makes a retry pause necessary, if any. */
+/**
+ * Sends one request; updates the slots. Returns the error that makes a retry pause necessary, if
+ * any. On the wire transport the request is encoded from the slots and its answer decoded to
+ * per-row outcomes directly (direct/); otherwise SDK params are sent and the SDK's results
+ * converted (sdk-answers.ts). Either way every row's outcome is handled below, alike.
+ */
 export async function sendChunk(w: WriteState, ctx: OperationContext, chunk: readonly Slot[]): Promise<BackendError | undefined> {
   const { rt } = w;
-  const sdk = rt.sdk;
+  const direct = directTimelineCalls(rt);
   const sentAt = Date.now();
-  const condition = new sdk.Condition(sdk.RowExistenceExpectation.IGNORE, null);
-  const returnContent = { returnType: sdk.ReturnType.Primarykey };
-  const rowRequest = (slot: Slot): Record<string, unknown> => ({
-    condition,
-    primaryKey: primaryKey(rt.columns, slot.row.timelineId, sdk.PK_AUTO_INCR),
-    attributeColumns: attributeColumns(rt.columns, slot.row, slot.writeId),
-    returnContent,
-  });
   for (const slot of chunk) slot.sentAt ??= sentAt;
   let retryError: BackendError | undefined;
   const fail = (slot: Slot, decoded: DecodedError, cause: unknown): void => {
@@ -53,9 +53,19 @@ export async function sendChunk(w: WriteState, ctx: OperationContext, chunk: rea
     const slot = chunk[0]!;
     log('PutRow %s (timeline %s)', ctx.table, slot.row.timelineId);
     try {
-      const response = await callSdk(ctx, () => rt.client.putRow({ tableName: ctx.table, ...rowRequest(slot) }));
-      const seq = seqOfPrimaryKey(response.row?.primaryKey, rt.columns);
-      if (seq === undefined) fail(slot, noSeq(response.RequestId), undefined);
+      let seq: bigint | undefined;
+      let requestId: string | undefined;
+      if (direct !== undefined) {
+        const answer = await callSdk(ctx, () => direct.append(ctx.table, chunk));
+        const outcome = answer.outcomes[0];
+        seq = outcome?.ok === true ? outcome.seq : undefined;
+        requestId = answer.requestId;
+      } else {
+        const response = await callSdk(ctx, () => rt.client.putRow(appendParams(rt.sdk, rt.columns, ctx.table, chunk)));
+        seq = seqOfPrimaryKey(response.row?.primaryKey, rt.columns);
+        requestId = response.RequestId;
+      }
+      if (seq === undefined) fail(slot, noSeq(requestId), undefined);
       else succeed(w, ctx.table, slot, seq);
     } catch (error) {
       const { decoded, cause } = failureOf(error);
@@ -64,14 +74,24 @@ export async function sendChunk(w: WriteState, ctx: OperationContext, chunk: rea
     return retryError;
   }
   log('BatchWriteRow %s: %d rows', ctx.table, chunk.length);
-  let results: Awaited<ReturnType<TableStoreClientLike['batchWriteRow']>>['tables'];
+  let outcomeAt: (i: number) => RowOutcome | undefined;
+  let answered: number;
   let requestId: string | undefined;
   try {
-    const response = await callSdk(ctx, () =>
-      rt.client.batchWriteRow({ tables: [{ tableName: ctx.table, rows: chunk.map((slot) => ({ type: 'PUT', ...rowRequest(slot) })) }] }),
-    );
-    results = response.tables ?? [];
-    requestId = response.RequestId;
+    if (direct !== undefined) {
+      const answer = await callSdk(ctx, () => direct.append(ctx.table, chunk));
+      const outcomes = answer.outcomes;
+      outcomeAt = (i) => outcomes[i];
+      answered = outcomes.length;
+      requestId = answer.requestId;
+    } else {
+      const response = await callSdk(ctx, () => rt.client.batchWriteRow(appendParams(rt.sdk, rt.columns, ctx.table, chunk)));
+      const results = response.tables ?? [];
+      // Converted row by row, as each outcome is handled.
+      outcomeAt = (i) => (results[i] === undefined ? undefined : batchOutcomeOfSdk(results[i]!, rt.columns));
+      answered = results.length;
+      requestId = response.RequestId;
+    }
   } catch (error) {
     const { decoded, cause } = failureOf(error);
     // The request failed as a whole: every row shares its fate.
@@ -79,16 +99,14 @@ export async function sendChunk(w: WriteState, ctx: OperationContext, chunk: rea
     return retryError;
   }
   chunk.forEach((slot, i) => {
-    const result = results?.[i];
-    if (result === undefined) {
-      fail(slot, { ...noSeq(requestId), message: `BatchWriteRow answered ${results?.length ?? 0} results for ${chunk.length} rows` }, undefined);
-    } else if (result.isOk) {
-      const seq = seqOfPrimaryKey(result.primaryKey, rt.columns);
-      if (seq === undefined) fail(slot, noSeq(requestId), undefined);
-      else succeed(w, ctx.table, slot, seq);
+    const outcome = outcomeAt(i);
+    if (outcome === undefined) {
+      fail(slot, { ...noSeq(requestId), message: `BatchWriteRow answered ${answered} results for ${chunk.length} rows` }, undefined);
+    } else if (outcome.ok) {
+      if (outcome.seq === undefined) fail(slot, noSeq(requestId), undefined);
+      else succeed(w, ctx.table, slot, outcome.seq);
     } else {
-      const code = result.errorCode ?? 'UnknownError';
-      const message = result.errorMessage ?? '';
+      const { code, message } = outcome;
       fail(slot, { code, message, status: undefined, requestId, kind: classifyCode(code, message), notSent: false }, undefined);
     }
   });

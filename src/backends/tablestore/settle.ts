@@ -8,10 +8,11 @@
 import pLimit from 'p-limit';
 import { TimelineError, WriteUncertainError } from '../../core/errors.js';
 import { MAX_CLOCK_SKEW_MS } from './limits.js';
-import { continuation } from './reads.js';
+import { directTimelineCalls } from './direct/timeline-calls.js';
 import { request, serviceFields } from './request.js';
-import { parseRow, primaryKey, toSdkLong } from './row-layout.js';
 import { log, type OperationContext } from './runtime.js';
+import { writesPageOfSdk } from './sdk-answers.js';
+import { rangeParams, type RangeQuery, type SeqBound } from './timeline-requests.js';
 import { finish, succeed, type Slot, type WriteState } from './slots.js';
 
 /** Timelines whose tail is checked at once after an ambiguous batch. */
@@ -88,37 +89,28 @@ async function scanForWrites(
   sinceMs: number,
 ): Promise<{ found: Map<string, bigint>; conclusive: boolean }> {
   const { rt } = w;
-  const sdk = rt.sdk;
   const windowRows = rt.options.windowRows;
   const wanted = new Set(idsPerRow.flat());
   const found = new Map<string, bigint>();
   const allFound = (): boolean => idsPerRow.every((ids) => ids.some((id) => found.has(id)));
-  let start: unknown = sdk.INF_MAX;
+  const direct = directTimelineCalls(rt);
+  let start: SeqBound = 'max';
   let scanned = 0;
   while (scanned < windowRows) {
-    const response = await request(rt, readCtx, () =>
-      rt.client.getRange({
-        tableName: readCtx.table,
-        direction: sdk.Direction.BACKWARD,
-        inclusiveStartPrimaryKey: primaryKey(rt.columns, timelineId, start),
-        exclusiveEndPrimaryKey: primaryKey(rt.columns, timelineId, sdk.INF_MIN),
-        limit: Math.min(1000, windowRows - scanned),
-        maxVersions: 1,
-        columnsToGet: [rt.columns.writeId],
-      }),
-    );
+    const query: RangeQuery = { timelineId, forward: false, start, end: 'min', limit: Math.min(1000, windowRows - scanned), columnsToGet: [rt.columns.writeId] };
+    const page =
+      direct !== undefined
+        ? await request(rt, readCtx, () => direct.writesPage(readCtx.table, query))
+        : writesPageOfSdk(await request(rt, readCtx, () => rt.client.getRange(rangeParams(rt.sdk, rt.columns, readCtx.table, query))), rt.columns, timelineId);
+    scanned += page.scanned;
     let older = false;
-    for (const sdkRow of response.rows ?? []) {
-      scanned++;
-      const parsed = parseRow(sdkRow, rt.columns, { requirePayload: false });
-      if (parsed === undefined) continue;
+    for (const parsed of page.rows) {
       if (parsed.writeId !== undefined && wanted.has(parsed.writeId)) found.set(parsed.writeId, parsed.row.seq);
       if (parsed.writtenAtMs !== undefined && parsed.writtenAtMs < sinceMs) older = true;
     }
     if (older || allFound()) return { found, conclusive: true };
-    const next = continuation(response.nextStartPrimaryKey, rt.columns, timelineId);
-    if (next === undefined) return { found, conclusive: true };
-    start = toSdkLong(sdk, next);
+    if (page.next === undefined) return { found, conclusive: true };
+    start = page.next;
   }
   return { found, conclusive: false };
 }

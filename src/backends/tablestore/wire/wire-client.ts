@@ -121,18 +121,38 @@ export class WireClient implements TableStoreClientLike {
     this.#pool.destroy();
   }
 
+  // ---- Direct calls (the backend's own request bodies and answer decoders, see ../direct/) ----
+
+  /**
+   * One API call with a body the caller encoded and an answer it decodes itself (the backend's
+   * direct paths): the same signing, sending, SDK-shaped errors and SDK retry rules as the
+   * SDK-shaped methods, which are this with the codec's encoder and decoder. A `decode` that
+   * throws fails the attempt as an undecodable answer does.
+   */
+  exchange<T>(op: WireOperation, body: Buffer, decode: (answer: Buffer, requestId: string | undefined) => T): Promise<T> {
+    return this.#exchange(op, body, decode);
+  }
+
+  // ---- end of direct calls ----
+
   /** One API call: encode once, then sign and send per attempt, as the SDK does. */
   async #call<T>(op: WireOperation, params: Record<string, unknown>): Promise<T> {
-    const path = `/${op}`;
     const body = this.#codec.encodeRequest(op, params);
+    return this.#exchange(op, body, (answer, requestId) => {
+      const data = this.#codec.decodeResponse(op, answer);
+      data.RequestId = requestId;
+      return data as T;
+    });
+  }
+
+  async #exchange<T>(op: WireOperation, body: Buffer, decode: (answer: Buffer, requestId: string | undefined) => T): Promise<T> {
+    const path = `/${op}`;
     for (let retries = 0; ; retries++) {
       try {
         const headers = signedHeaders(this.#identity, path, body, new Date(this.#now()));
         const answer = await this.#pool.request(requestHead(path, headers), body, this.#timeoutMs);
         if (answer.status >= 300) throw serviceError(answer.status, answer.headers, answer.body);
-        const data = this.#codec.decodeResponse(op, answer.body);
-        data.RequestId = requestIdOf(answer.headers);
-        return data as T;
+        return decode(answer.body, requestIdOf(answer.headers));
       } catch (error) {
         const again = sdkShouldRetry(this.#retryRules, this.#maxRetries, retries, error, sdkOperation(op));
         if (!again) {
