@@ -102,6 +102,8 @@ export class HttpPool {
   readonly #waiting: ((connection: Connection | Error) => void)[] = [];
   #open = 0;
   #destroyed = false;
+  /** Where the pool's TCP connections read (one at a time: each read is handled before the next). */
+  readonly #readBuffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(target: PoolTarget) {
     this.#target = target;
@@ -158,13 +160,16 @@ export class HttpPool {
     // As Node's agent sets them: no Nagle delay, TCP keep-alive probes after 1 s idle (given at
     // connect time, so that they hold from the first byte, and again below for TLS sockets).
     const socketOptions = { host: hostname, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 1000 };
+    let connection: Connection;
+    // Plain TCP reads into the pool's one buffer (`onread`), skipping the readable stream's
+    // machinery per answer; what is read is copied out at once, since the next read reuses it.
     const socket =
       protocol === 'https:'
         ? tls.connect({ ...socketOptions, ...(net.isIP(hostname) === 0 ? { servername: hostname } : {}) })
-        : net.connect(socketOptions);
+        : net.connect({ ...socketOptions, onread: { buffer: this.#readBuffer, callback: (size: number, buffer: Uint8Array) => this.#onRead(connection, size, buffer) } });
     this.#open++;
-    const connection: Connection = { socket, exchange: undefined, pending: undefined, idle: false, timeoutMs: 0 };
-    socket.on('data', (chunk: Buffer) => this.#onData(connection, chunk));
+    connection = { socket, exchange: undefined, pending: undefined, idle: false, timeoutMs: 0 };
+    if (protocol === 'https:') socket.on('data', (chunk: Buffer) => this.#onData(connection, chunk));
     socket.on('error', (error: Error) => this.#onError(connection, error));
     socket.on('end', () => this.#onEnd(connection));
     socket.on('timeout', () => this.#onTimeout(connection));
@@ -176,6 +181,12 @@ export class HttpPool {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 1000);
     return connection;
+  }
+
+  // `onread`'s callback: true keeps reading.
+  #onRead(connection: Connection, size: number, buffer: Uint8Array): boolean {
+    this.#onData(connection, Buffer.from(buffer.subarray(0, size)));
+    return true;
   }
 
   #onData(connection: Connection, chunk: Buffer): void {
