@@ -75,6 +75,25 @@ describe('HttpPool', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('reads the request id as the SDK does (x-ots-request-id first, then x-ots-requestid, any case, repeats joined) and frames by the first Content-Length', async () => {
+    const answers = [
+      'HTTP/1.1 200 OK\r\nX-OTS-RequestId: old\r\ncontent-length: 1\r\nContent-Length: 9\r\n\r\na',
+      'HTTP/1.1 200 OK\r\nx-ots-requestid: old\r\nX-Ots-Request-Id: new\r\nx-ots-request-id: again\r\nContent-Length: 1\r\n\r\nb',
+      'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc',
+    ];
+    const { pool } = await setup((socket, _request, index) => socket.write(answers[index]!));
+    const seen = [];
+    for (let i = 0; i < answers.length; i++) {
+      const answer = await send(pool);
+      seen.push([answer.requestId, answer.body.toString(), answer.headers['x-ots-request-id'] ?? answer.headers['x-ots-requestid']]);
+    }
+    expect(seen).toEqual([
+      ['old', 'a', 'old'],
+      ['new, again', 'b', 'new, again'],
+      [undefined, 'c', undefined],
+    ]);
+  });
+
   it('writes the request line, the headers in order, then Connection: keep-alive', async () => {
     let seen = '';
     const { pool } = await setup((socket, request) => {

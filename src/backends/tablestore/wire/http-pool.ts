@@ -20,9 +20,35 @@ import { networkError, timeoutError } from './sdk-errors.js';
 /** An answer of the service, whatever its status. */
 export interface HttpAnswer {
   readonly status: number;
-  /** The headers as `node:http` hands them (names in lower case, repeats joined). */
+  /**
+   * The headers as `node:http` hands them (names in lower case, repeats joined); built from the
+   * header block on first use (a successful answer needs only {@link HttpAnswer.requestId}).
+   */
   readonly headers: IncomingHttpHeaders;
+  /** What `headers['x-ots-request-id'] ?? headers['x-ots-requestid']` gives, read in the framing pass. */
+  readonly requestId: string | undefined;
   readonly body: Buffer;
+}
+
+/** An answer whose headers object is made only when asked for. */
+class Answer implements HttpAnswer {
+  readonly status: number;
+  readonly requestId: string | undefined;
+  readonly body: Buffer;
+  readonly #lines: string;
+  #headers: IncomingHttpHeaders | undefined;
+
+  constructor(status: number, lines: string, requestId: string | undefined, body: Buffer) {
+    this.status = status;
+    this.#lines = lines;
+    this.requestId = requestId;
+    this.body = body;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    this.#headers ??= headersOf(this.#lines);
+    return this.#headers;
+  }
 }
 
 /** Where a pool connects. */
@@ -74,7 +100,9 @@ interface Exchange {
   readonly resolve: (answer: HttpAnswer) => void;
   readonly reject: (error: Error) => void;
   status: number;
-  headers: IncomingHttpHeaders | undefined;
+  /** The header lines (after the status line), once the header block is complete. */
+  headers: string | undefined;
+  requestId: string | undefined;
   keepAlive: boolean;
   /** Bytes of body still expected (by Content-Length); -1 while chunked; -2 until the connection ends. */
   remaining: number;
@@ -145,7 +173,7 @@ export class HttpPool {
 
   #exchange(connection: Connection, message: Buffer, timeoutMs: number): Promise<HttpAnswer> {
     return new Promise<HttpAnswer>((resolve, reject) => {
-      connection.exchange = { resolve, reject, status: 0, headers: undefined, keepAlive: true, remaining: 0, chunks: [], length: 0 };
+      connection.exchange = { resolve, reject, status: 0, headers: undefined, requestId: undefined, keepAlive: true, remaining: 0, chunks: [], length: 0 };
       connection.pending = undefined;
       if (connection.timeoutMs !== timeoutMs) {
         connection.timeoutMs = timeoutMs;
@@ -238,7 +266,7 @@ export class HttpPool {
     const body = exchange.chunks.length === 1 ? exchange.chunks[0]! : Buffer.concat(exchange.chunks, exchange.length);
     if (exchange.keepAlive && connection.pending === undefined) this.#release(connection);
     else connection.socket.destroy();
-    exchange.resolve({ status: exchange.status, headers: exchange.headers!, body });
+    exchange.resolve(new Answer(exchange.status, exchange.headers!, exchange.requestId, body));
   }
 
   /** Hands a free connection slot to the next waiting request, if any. */
@@ -343,8 +371,10 @@ function readChunk(exchange: Exchange, data: Buffer): Buffer | undefined {
   return next < data.length ? data.subarray(next) : undefined;
 }
 
-// One pass over the header block, by index (no regular expressions or splits: this runs once per
-// request). Header names are lower-cased as Node does; values are trimmed of blanks.
+// The framing pass over the header block, by index (no regular expressions or splits: this runs
+// once per request): the status, and of the headers only what framing needs and the request id.
+// Repeats are read as Node joins them: the first Content-Length wins; a token found in any
+// Transfer-Encoding or Connection line is in their joined value.
 function parseHead(exchange: Exchange, head: string): void {
   let eol = head.indexOf('\r\n');
   if (eol < 0) eol = head.length;
@@ -360,30 +390,49 @@ function parseHead(exchange: Exchange, head: string): void {
     status = status * 10 + digit;
   }
   exchange.status = status;
-  const headers: IncomingHttpHeaders = {};
+  let contentLength: string | undefined;
+  let chunked = false;
+  let close = false;
+  let keepAlive = false;
+  let requestId: string | undefined;
+  let requestIdOld: string | undefined;
   for (let start = eol + 2; start < head.length; ) {
     let end = head.indexOf('\r\n', start);
     if (end < 0) end = head.length;
     const colon = head.indexOf(':', start);
     if (colon <= start || colon >= end) throw new Error('Parse Error: Invalid header token');
-    const name = head.slice(start, colon).trim().toLowerCase();
-    const value = head.slice(colon + 1, end).trim();
-    const known = headers[name];
-    if (name === 'set-cookie') headers[name] = [...((known as string[] | undefined) ?? []), value];
-    else if (known === undefined) headers[name] = value;
-    else if (!SINGLE.has(name)) headers[name] = `${known as string}, ${value}`;
+    // Only names of the lengths looked for are lower-cased and compared.
+    const length = colon - start;
+    if (length === 14 || length === 17 || length === 10 || length === 15 || length === 16 || head.charCodeAt(start) <= 32 || head.charCodeAt(colon - 1) <= 32) {
+      const name = head.slice(start, colon).trim().toLowerCase();
+      if (name === 'content-length') {
+        contentLength ??= head.slice(colon + 1, end).trim();
+      } else if (name === 'transfer-encoding') {
+        chunked ||= /\bchunked\b/i.test(head.slice(colon + 1, end));
+      } else if (name === 'connection') {
+        const value = head.slice(colon + 1, end).toLowerCase();
+        close ||= /\bclose\b/.test(value);
+        keepAlive ||= /\bkeep-alive\b/.test(value);
+      } else if (name === 'x-ots-request-id') {
+        const value = head.slice(colon + 1, end).trim();
+        requestId = requestId === undefined ? value : `${requestId}, ${value}`;
+      } else if (name === 'x-ots-requestid') {
+        const value = head.slice(colon + 1, end).trim();
+        requestIdOld = requestIdOld === undefined ? value : `${requestIdOld}, ${value}`;
+      }
+    }
     start = end + 2;
   }
-  exchange.headers = headers;
-  const connection = headers.connection === undefined ? '' : String(headers.connection).toLowerCase();
-  exchange.keepAlive = minor === 49 ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+  exchange.headers = eol + 2 < head.length ? head.slice(eol + 2) : '';
+  exchange.requestId = requestId ?? requestIdOld;
+  exchange.keepAlive = minor === 49 ? !close : keepAlive;
   if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
     if (status >= 100 && status < 200) throw new Error(`Parse Error: unexpected informational answer ${status}`);
     exchange.remaining = 0;
-  } else if (headers['transfer-encoding'] !== undefined && /\bchunked\b/i.test(String(headers['transfer-encoding']))) {
+  } else if (chunked) {
     exchange.remaining = -1;
-  } else if (headers['content-length'] !== undefined) {
-    const length = Number(headers['content-length']);
+  } else if (contentLength !== undefined) {
+    const length = Number(contentLength);
     if (!Number.isSafeInteger(length) || length < 0) throw new Error('Parse Error: Invalid Content-Length');
     exchange.remaining = length;
   } else {
@@ -391,4 +440,22 @@ function parseHead(exchange: Exchange, head: string): void {
     exchange.remaining = -2;
     exchange.keepAlive = false;
   }
+}
+
+/** The header lines of an answer as `node:http` hands them: names in lower case, repeats joined. */
+function headersOf(lines: string): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (let start = 0; start < lines.length; ) {
+    let end = lines.indexOf('\r\n', start);
+    if (end < 0) end = lines.length;
+    const colon = lines.indexOf(':', start);
+    const name = lines.slice(start, colon).trim().toLowerCase();
+    const value = lines.slice(colon + 1, end).trim();
+    const known = headers[name];
+    if (name === 'set-cookie') headers[name] = [...((known as string[] | undefined) ?? []), value];
+    else if (known === undefined) headers[name] = value;
+    else if (!SINGLE.has(name)) headers[name] = `${known as string}, ${value}`;
+    start = end + 2;
+  }
+  return headers;
 }

@@ -9,7 +9,7 @@
 import type { SdkBatchWriteRowResult, SdkDescribeTableResult, SdkPrimaryKeyCell, SdkRow, TableStoreClientLike } from '../sdk-types.js';
 import { sdkOperation, type WireCodec, type WireOperation } from './codec.js';
 import { HttpPool } from './http-pool.js';
-import { requestIdOf, serviceError } from './sdk-errors.js';
+import { serviceError } from './sdk-errors.js';
 import { sdkRetryDelay, sdkShouldRetry, type SdkRetryRules } from './sdk-retry.js';
 import { RequestSigner } from './signing.js';
 
@@ -143,7 +143,7 @@ export class WireClient implements TableStoreClientLike {
         const answer = await this.#pool.send(this.#signer.message(path, body, this.#now()), this.#timeoutMs);
         if (answer.status >= 300) throw serviceError(answer.status, answer.headers, answer.body);
         const data = this.#codec.decodeResponse(op, answer.body);
-        data.RequestId = requestIdOf(answer.headers);
+        data.RequestId = answer.requestId;
         return data as T;
       } catch (error) {
         const again = sdkShouldRetry(this.#retryRules, this.#maxRetries, retries, error, sdkOperation(op));
