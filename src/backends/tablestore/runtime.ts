@@ -106,7 +106,8 @@ export class Runtime {
   context(operation: string, table: string, timelineId: string | undefined, signal: AbortSignal | undefined): OperationContext {
     if (this.#closed) throw new ClosedError('TableStoreBackend', { operation, table, ...(timelineId === undefined ? {} : { timelineId }) });
     if (signal?.aborted) throw new AbortedError({ operation, table, timelineId, cause: signal.reason });
-    return { operation, table, ...(timelineId === undefined ? {} : { timelineId }), signal, startedAt: Date.now() };
+    // Without a spread: this runs for every request.
+    return timelineId === undefined ? { operation, table, signal, startedAt: Date.now() } : { operation, table, timelineId, signal, startedAt: Date.now() };
   }
 
   /** Runs an operation once connected, counting it as in flight until it settles. */
