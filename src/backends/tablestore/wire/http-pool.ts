@@ -123,7 +123,12 @@ interface Connection {
   timeoutMs: number;
 }
 
-/** A keep-alive connection pool for one host. */
+/**
+ * A keep-alive connection pool for one host. A connection's idle timeout stays armed between
+ * requests (re-arming it twice per request cost more than the rest of the bookkeeping), so a
+ * connection left unused in the pool for the request timeout is closed; the next request opens
+ * a new one.
+ */
 export class HttpPool {
   readonly #target: PoolTarget;
   readonly #idle: Connection[] = [];
@@ -154,7 +159,13 @@ export class HttpPool {
   send(message: Buffer, timeoutMs: number): Promise<HttpAnswer> {
     if (this.#destroyed) return Promise.reject(networkError(new Error('The connection pool was closed'), this.#target.hostname));
     // The common case, a free connection or room for one, takes no extra turn of the event loop.
-    const ready = this.#takeIdle() ?? (this.#open < this.#target.maxSockets ? this.#connect() : undefined);
+    let ready: Connection | undefined;
+    try {
+      ready = this.#takeIdle() ?? (this.#open < this.#target.maxSockets ? this.#connect() : undefined);
+    } catch (error) {
+      // Refused options (e.g. a bad port) reject, as they did from an async function.
+      return Promise.reject(error);
+    }
     if (ready !== undefined) return this.#exchange(ready, message, timeoutMs);
     return new Promise<Connection>((resolve, reject) => {
       this.#waiting.push((connection) => (connection instanceof Error ? reject(networkError(connection, this.#target.hostname)) : resolve(connection)));
