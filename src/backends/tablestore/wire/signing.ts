@@ -138,6 +138,11 @@ export class RequestSigner {
   /** The first header Node would refuse, in the order they are written; undefined when none. */
   readonly #invalid: string | undefined;
 
+  /**
+   * @param identity The connection's settings, with the access key secret as text (read as UTF-8,
+   *   as the SDK passes it to `createHmac`). Checked here once for characters Node refuses in a
+   *   header; such a setting makes every {@link RequestSigner.message} throw.
+   */
   constructor(identity: Omit<SigningIdentity, 'key'> & { readonly accessKeySecret: string }) {
     this.#host = identity.host;
     this.#instanceName = identity.instanceName;
