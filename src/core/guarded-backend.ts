@@ -136,15 +136,22 @@ export class GuardedBackend implements TimelineBackend {
   }
 
   async #call<R>(operation: string, table: string, timelineId: string | undefined, signal: AbortSignal | undefined, run: () => Promise<R>): Promise<R> {
-    const context = { operation, table, ...(timelineId === undefined ? {} : { timelineId }) };
-    if (this.#closing !== undefined) throw new ClosedError(`the ${this.capabilities.name} backend`, context);
-    if (signal?.aborted) throw new AbortedError({ ...context, cause: signal.reason });
+    if (this.#closing !== undefined) throw new ClosedError(`the ${this.capabilities.name} backend`, where(operation, table, timelineId));
+    if (signal?.aborted) throw new AbortedError({ ...where(operation, table, timelineId), cause: signal.reason });
     try {
       return await run();
     } catch (error) {
       if (error instanceof TimelineError) throw error;
-      if (error instanceof Error && error.name === 'AbortError') throw new AbortedError({ ...context, cause: error });
-      throw new BackendError(`${operation} on table ${table} failed in the ${this.capabilities.name} backend: ${describeError(error)}`, { ...context, cause: error });
+      if (error instanceof Error && error.name === 'AbortError') throw new AbortedError({ ...where(operation, table, timelineId), cause: error });
+      throw new BackendError(`${operation} on table ${table} failed in the ${this.capabilities.name} backend: ${describeError(error)}`, {
+        ...where(operation, table, timelineId),
+        cause: error,
+      });
     }
   }
+}
+
+// The error context of a call, made only when an error needs it (every backend call passes here).
+function where(operation: string, table: string, timelineId: string | undefined): { operation: string; table: string; timelineId?: string } {
+  return timelineId === undefined ? { operation, table } : { operation, table, timelineId };
 }

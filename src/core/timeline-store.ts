@@ -275,7 +275,8 @@ export class TimelineStore<T = unknown> {
     const results = new Array<AppendRowResult>(rows.length);
     const chunks = splitIntoChunks(rows, this.#backend.capabilities);
     if (chunks.length > 1) log('%s: %d rows split into %d requests', options.operation, rows.length, chunks.length);
-    const limit = pLimit(options.concurrency);
+    // A fan-out to a few inboxes is one chunk: no queue is needed when every chunk may run at once.
+    const limit: (task: () => Promise<void>) => Promise<void> = chunks.length <= options.concurrency ? runNow : pLimit(options.concurrency);
     await Promise.all(
       chunks.map((chunk) =>
         limit(async () => {
@@ -366,6 +367,9 @@ export class TimelineStore<T = unknown> {
     });
   }
 }
+
+// What `pLimit` does when its limit is never reached: runs the task at once.
+const runNow = <R>(task: () => Promise<R>): Promise<R> => task();
 
 // The methods every backend must have.
 const METHODS = ['ensureTable', 'append', 'get', 'scan', 'close'] as const;

@@ -1,7 +1,7 @@
 // The send journal: one keyed record per (conversationId, messageId) that turns a send into a
 // single logical operation across processes, plus a "pending" hint per unfinished send so that
 // recovery can find sends whose owner died without scanning every journal record.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 import { TimelineError, WriteUncertainError } from '../core/errors.js';
 import type { RecordBackend, RecordWrite, RecordWriteResult } from '../core/records.js';
 import type { Seq } from '../core/types.js';
@@ -58,9 +58,21 @@ export interface PendingHint {
   readonly key: string;
 }
 
-/** A fresh, unguessable version token. */
+// Random bytes drawn ahead for version tokens: one call to the system's generator per 512 tokens
+// instead of one per token (the tokens are as random, and never share bytes).
+const TOKEN_BYTES = 12;
+const TOKENS_PER_DRAW = 512;
+const drawn = Buffer.alloc(TOKEN_BYTES * TOKENS_PER_DRAW);
+let nextToken = TOKENS_PER_DRAW;
+
+/** A fresh, unguessable version token: 96 random bits, base64url. */
 export function newVersion(): string {
-  return randomBytes(12).toString('base64url');
+  if (nextToken === TOKENS_PER_DRAW) {
+    randomFillSync(drawn);
+    nextToken = 0;
+  }
+  const start = TOKEN_BYTES * nextToken++;
+  return drawn.toString('base64url', start, start + TOKEN_BYTES);
 }
 
 /**
@@ -289,7 +301,7 @@ function failure(result: RecordWriteResult, message: string): TimelineError {
 
 function digest(parts: readonly string[]): Buffer {
   // JSON of an array of strings is injective: no two different arrays encode alike.
-  return createHash('sha256').update(JSON.stringify(parts)).digest();
+  return hash('sha256', JSON.stringify(parts), 'buffer');
 }
 
 function pendingPartition(shard: number): string {

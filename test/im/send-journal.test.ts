@@ -325,3 +325,18 @@ describe('send journal options', () => {
     }
   });
 });
+
+describe('journal version tokens', () => {
+  it('are 96 random bits in base64url, distinct across several refills of the drawn bytes', async () => {
+    const { newVersion } = await import('../../src/im/send-journal.js');
+    // 3,000 tokens cross at least five refills of 512: none repeats, and none is all zero bytes.
+    const tokens = Array.from({ length: 3000 }, () => newVersion());
+    expect(new Set(tokens).size).toBe(tokens.length);
+    for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(tokens).not.toContain('AAAAAAAAAAAAAAAA');
+    // Consecutive tokens share no bytes (each takes its own 12).
+    const bytes = tokens.slice(0, 600).map((t) => Buffer.from(t, 'base64url'));
+    expect(bytes.every((b) => b.length === 12)).toBe(true);
+    expect(bytes.every((b, i) => i === 0 || !b.equals(bytes[i - 1]!))).toBe(true);
+  });
+});

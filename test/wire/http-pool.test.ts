@@ -75,6 +75,25 @@ describe('HttpPool', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('reads the request id as the SDK does (x-ots-request-id first, then x-ots-requestid, any case, repeats joined) and frames by the first Content-Length', async () => {
+    const answers = [
+      'HTTP/1.1 200 OK\r\nX-OTS-RequestId: old\r\ncontent-length: 1\r\nContent-Length: 9\r\n\r\na',
+      'HTTP/1.1 200 OK\r\nx-ots-requestid: old\r\nX-Ots-Request-Id: new\r\nx-ots-request-id: again\r\nContent-Length: 1\r\n\r\nb',
+      'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc',
+    ];
+    const { pool } = await setup((socket, _request, index) => socket.write(answers[index]!));
+    const seen = [];
+    for (let i = 0; i < answers.length; i++) {
+      const answer = await send(pool);
+      seen.push([answer.requestId, answer.body.toString(), answer.headers['x-ots-request-id'] ?? answer.headers['x-ots-requestid']]);
+    }
+    expect(seen).toEqual([
+      ['old', 'a', 'old'],
+      ['new, again', 'b', 'new, again'],
+      [undefined, 'c', undefined],
+    ]);
+  });
+
   it('writes the request line, the headers in order, then Connection: keep-alive', async () => {
     let seen = '';
     const { pool } = await setup((socket, request) => {
@@ -141,6 +160,35 @@ describe('HttpPool', () => {
     });
     await expect(send(pool)).rejects.toMatchObject({ code: 'NetworkingError', message: 'socket hang up', retryable: true });
     await expect(send(pool, 'x', 50)).rejects.toMatchObject({ code: 'NetworkingError', message: 'Connection timed out after 50ms' });
+  });
+
+  it('reads answers larger than its read buffer on several connections at once, each intact (what is read is copied out before the next read)', async () => {
+    const bodyOf = (tag: string): string => Array.from({ length: 50_000 }, (_, i) => `${tag}${i % 10}`).join('');
+    const { pool, server } = await setup((socket, request) => {
+      const body = bodyOf(request.body.toString());
+      // Written in pieces, so that the connections' reads interleave.
+      const bytes = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      let at = 0;
+      const next = (): void => {
+        if (at < bytes.length) socket.write(bytes.subarray(at, (at += 50_000)), () => setImmediate(next));
+      };
+      next();
+    });
+    const tags = ['a', 'b', 'c', 'd'];
+    const answers = await Promise.all(tags.map((tag) => send(pool, tag)));
+    expect(answers.map((a) => a.body.toString() === bodyOf(tags[answers.indexOf(a)]!))).toEqual([true, true, true, true]);
+    expect(answers[0]!.body.length).toBeGreaterThan(64 * 1024);
+    expect(server.connections()).toBe(4);
+  });
+
+  it('closes a connection left idle in the pool for the request timeout, and opens a new one for the next request', async () => {
+    const { pool, server } = await setup((socket) => socket.write(ok('x')));
+    const closed = server.closed();
+    expect((await send(pool, 'ping', 50)).body.toString()).toBe('x');
+    // Nothing else happens: the idle connection's timeout closes it (the server sees the close).
+    await closed;
+    expect((await send(pool, 'ping', 50)).body.toString()).toBe('x');
+    expect(server.connections()).toBe(2);
   });
 
   it('rejects a request after destroy()', async () => {

@@ -106,19 +106,26 @@ export class Runtime {
   context(operation: string, table: string, timelineId: string | undefined, signal: AbortSignal | undefined): OperationContext {
     if (this.#closed) throw new ClosedError('TableStoreBackend', { operation, table, ...(timelineId === undefined ? {} : { timelineId }) });
     if (signal?.aborted) throw new AbortedError({ operation, table, timelineId, cause: signal.reason });
-    return { operation, table, ...(timelineId === undefined ? {} : { timelineId }), signal, startedAt: Date.now() };
+    // Without a spread: this runs for every request.
+    return timelineId === undefined ? { operation, table, signal, startedAt: Date.now() } : { operation, table, timelineId, signal, startedAt: Date.now() };
   }
 
   /** Runs an operation once connected, counting it as in flight until it settles. */
   track<T>(ctx: OperationContext, fn: () => Promise<T>): Promise<T> {
-    const promise = this.#connect().then(() => {
-      // Loading the SDK the first time is not the service's fault: start the budget after it.
-      ctx.startedAt = Date.now();
-      return fn();
-    });
-    this.#inFlight.add(promise);
+    // Connected (every call but the first few): run at once, without waiting a turn for a
+    // connection that is already there.
+    const promise =
+      this.#connection !== undefined
+        ? run(fn)
+        : this.#connect().then(() => {
+            // Loading the SDK the first time is not the service's fault: start the budget after it.
+            ctx.startedAt = Date.now();
+            return fn();
+          });
+    const inFlight = this.#inFlight;
+    inFlight.add(promise);
     const forget = (): void => {
-      this.#inFlight.delete(promise);
+      inFlight.delete(promise);
     };
     promise.then(forget, forget);
     return promise;
@@ -170,5 +177,14 @@ export class Runtime {
     } finally {
       if (this.#connection === undefined) this.#connecting = undefined;
     }
+  }
+}
+
+// Calls `fn`, turning a synchronous throw into a rejection, as an `async` wrapper would.
+function run<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

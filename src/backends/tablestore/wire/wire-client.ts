@@ -8,10 +8,10 @@
  */
 import type { SdkBatchWriteRowResult, SdkDescribeTableResult, SdkPrimaryKeyCell, SdkRow, TableStoreClientLike } from '../sdk-types.js';
 import { sdkOperation, type WireCodec, type WireOperation } from './codec.js';
-import { HttpPool, requestHead } from './http-pool.js';
-import { requestIdOf, serviceError } from './sdk-errors.js';
+import { HttpPool } from './http-pool.js';
+import { serviceError } from './sdk-errors.js';
 import { sdkRetryDelay, sdkShouldRetry, type SdkRetryRules } from './sdk-retry.js';
-import { signedHeaders, signingKey, type SigningIdentity } from './signing.js';
+import { RequestSigner } from './signing.js';
 
 /** What a {@link WireClient} is made of. */
 export interface WireClientOptions {
@@ -34,12 +34,25 @@ export interface WireClientOptions {
   readonly now?: () => number;
 }
 
+// The request path of each API, made once.
+const PATHS: Readonly<Record<WireOperation, string>> = {
+  CreateTable: '/CreateTable',
+  UpdateTable: '/UpdateTable',
+  DescribeTable: '/DescribeTable',
+  PutRow: '/PutRow',
+  UpdateRow: '/UpdateRow',
+  DeleteRow: '/DeleteRow',
+  GetRow: '/GetRow',
+  GetRange: '/GetRange',
+  BatchWriteRow: '/BatchWriteRow',
+};
+
 // The SDK's Config strips leading white space from every string option.
 const trimStart = (value: string): string => value.replace(/^\s+/, '');
 
 /** Sends the backend's requests without the SDK's request machinery; see the module comment. */
 export class WireClient implements TableStoreClientLike {
-  readonly #identity: SigningIdentity;
+  readonly #signer: RequestSigner;
   readonly #pool: HttpPool;
   readonly #timeoutMs: number;
   readonly #codec: WireCodec;
@@ -51,13 +64,13 @@ export class WireClient implements TableStoreClientLike {
     const url = new URL(trimStart(options.endpoint));
     const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
     // The SDK sends the host name without the port in `Host`, and signs nothing of it.
-    this.#identity = {
+    this.#signer = new RequestSigner({
       host: url.hostname,
       instanceName: trimStart(options.instanceName),
       accessKeyId: trimStart(options.accessKeyId),
-      key: signingKey(trimStart(options.accessKeySecret)),
+      accessKeySecret: trimStart(options.accessKeySecret),
       stsToken: options.stsToken === undefined ? undefined : trimStart(options.stsToken),
-    };
+    });
     this.#pool = new HttpPool({
       protocol,
       hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -146,13 +159,12 @@ export class WireClient implements TableStoreClientLike {
   }
 
   async #exchange<T>(op: WireOperation, body: Buffer, decode: (answer: Buffer, requestId: string | undefined) => T): Promise<T> {
-    const path = `/${op}`;
+    const path = PATHS[op];
     for (let retries = 0; ; retries++) {
       try {
-        const headers = signedHeaders(this.#identity, path, body, new Date(this.#now()));
-        const answer = await this.#pool.request(requestHead(path, headers), body, this.#timeoutMs);
+        const answer = await this.#pool.send(this.#signer.message(path, body, this.#now()), this.#timeoutMs);
         if (answer.status >= 300) throw serviceError(answer.status, answer.headers, answer.body);
-        return decode(answer.body, requestIdOf(answer.headers));
+        return decode(answer.body, answer.requestId);
       } catch (error) {
         const again = sdkShouldRetry(this.#retryRules, this.#maxRetries, retries, error, sdkOperation(op));
         if (!again) {
