@@ -3,7 +3,8 @@
 // another timeline, user, table, secret or API), negative / NaN / fractional limits and an
 // out-of-range TTL. Each must reject with a TimelineError of a stable code whose message names the
 // parameter, and write nothing: the memory backend's append calls and the emulator's write
-// requests are counted around every case.
+// requests are counted around every case. Every case runs on memory and on TableStore over both
+// transports (the SDK's client, the default, and the wire path): the suite takes about a second.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidCursorError,
@@ -33,7 +34,8 @@ interface Chat {
 
 /** Everything a case may call, on one backend. */
 interface Ctx {
-  readonly name: 'memory' | 'tablestore';
+  /** The backend: memory, or TableStore on the SDK transport (the default) or the wire transport. */
+  readonly name: 'memory' | 'tablestore' | 'tablestore-wire';
   readonly backend: TimelineBackend;
   readonly store: TimelineStore<unknown>;
   readonly timeline: Timeline<unknown>;
@@ -118,11 +120,12 @@ interface Case {
   readonly parameter: string;
   readonly code?: TimelineErrorCode;
   /** Only on this backend. */
-  readonly only?: Ctx['name'];
+  /** Only on this kind of backend ('tablestore': on both transports). */
+  readonly only?: 'memory' | 'tablestore';
 }
 
 const cases: Case[] = [];
-const add = (name: string, call: Case['call'], parameter: string, code?: TimelineErrorCode, only?: Ctx['name']): void => {
+const add = (name: string, call: Case['call'], parameter: string, code?: TimelineErrorCode, only?: Case['only']): void => {
   cases.push({ name, call, parameter, ...(code === undefined ? {} : { code }), ...(only === undefined ? {} : { only }) });
 };
 
@@ -405,6 +408,8 @@ const connection = (c: Ctx): Record<string, unknown> => ({
   instanceName: 'emulator',
   accessKeyId: 'id',
   accessKeySecret: 'secret',
+  // A backend a case builds talks over the context's transport.
+  ...(c.name === 'tablestore-wire' ? { transport: 'wire' } : {}),
 });
 const tsb = (extra: Record<string, unknown>) => (c: Ctx) => new TableStoreBackend({ ...connection(c), ...extra } as never);
 for (const [what, v] of BAD_OPTIONS) add(`new TableStoreBackend(${what})`, () => new TableStoreBackend(v as never), 'options');
@@ -504,8 +509,9 @@ async function makeCtx(name: Ctx['name'], backend: TimelineBackend, writes: () =
   };
 }
 
-const contexts: Record<Ctx['name'], Ctx | undefined> = { memory: undefined, tablestore: undefined };
+const contexts: Record<Ctx['name'], Ctx | undefined> = { memory: undefined, tablestore: undefined, 'tablestore-wire': undefined };
 let rig: TableStoreRig | undefined;
+let wireRig: TableStoreRig | undefined;
 
 beforeAll(async () => {
   const timed = new TimedBackend(new MemoryBackend());
@@ -513,13 +519,18 @@ beforeAll(async () => {
   rig = await tableStoreRig(4001);
   const emu = rig.emu;
   contexts.tablestore = await makeCtx('tablestore', rig.backend, () => writeRequests(emu), emu);
+  wireRig = await tableStoreRig(4002, {}, {}, { transport: 'wire' });
+  const wireEmu = wireRig.emu;
+  contexts['tablestore-wire'] = await makeCtx('tablestore-wire', wireRig.backend, () => writeRequests(wireEmu), wireEmu);
 });
 afterAll(async () => {
   await rig?.close();
+  await wireRig?.close();
 });
 
-describe.each(['memory', 'tablestore'] as const)('bad input on %s', (backendName) => {
-  it.each(cases.filter((c) => c.only === undefined || c.only === backendName).map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
+// Every case on memory and on TableStore over both transports (a few milliseconds each).
+describe.each(['memory', 'tablestore', 'tablestore-wire'] as const)('bad input on %s', (backendName) => {
+  it.each(cases.filter((c) => c.only === undefined || backendName.startsWith(c.only)).map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
     const c = contexts[backendName]!;
     const writesBefore = c.writes();
     const rowsBefore = c.emu === undefined ? undefined : JSON.stringify(c.emu.stats().rows);

@@ -2,7 +2,9 @@
 // and odd strings, odd objects, out-of-range numbers and bigints, mixed with valid values so that
 // calls get past the first check. Every rejection must be a TimelineError with a stable code, a
 // rejected call must write nothing, and no call may hang. Table-driven: a method is one entry of
-// FUZZ_METHODS. Reproducible: fast-check runs from a fixed seed.
+// FUZZ_METHODS. Reproducible: fast-check runs from a fixed seed. TableStore is fuzzed on both
+// transports (the SDK's client, the default, and the wire path), each from its own seed: under a
+// second each.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -370,14 +372,19 @@ function fuzz(context: () => FuzzContext, numRuns: number, seed: number): Promis
 describe('fuzzing every public method', () => {
   let memory: FuzzContext | undefined;
   let tablestore: FuzzContext | undefined;
+  let tablestoreWire: FuzzContext | undefined;
   let rig: TableStoreRig | undefined;
+  let wireRig: TableStoreRig | undefined;
   beforeAll(async () => {
     memory = await makeContext(new MemoryBackend());
     rig = await tableStoreRig(4242);
     tablestore = await makeContext(rig.backend);
+    wireRig = await tableStoreRig(4243, {}, {}, { transport: 'wire' });
+    tablestoreWire = await makeContext(wireRig.backend);
   });
   afterAll(async () => {
     await rig?.close();
+    await wireRig?.close();
   });
 
   it('memory backend: every rejection is a TimelineError with a stable code, and writes nothing', async () => {
@@ -386,6 +393,10 @@ describe('fuzzing every public method', () => {
 
   it('TableStore backend (emulator): every rejection is a TimelineError with a stable code, and writes nothing', async () => {
     await fuzz(() => tablestore!, 400, 12_2026);
+  }, 120_000);
+
+  it('TableStore backend (emulator, wire transport): every rejection is a TimelineError with a stable code, and writes nothing', async () => {
+    await fuzz(() => tablestoreWire!, 400, 13_2026);
   }, 120_000);
 
   it('covers every method of the table', () => {

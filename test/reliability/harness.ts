@@ -312,6 +312,21 @@ export function tickingClock(start = Date.UTC(2026, 0, 1)): () => number {
   return () => t++;
 }
 
+/**
+ * A clock for leases: starts at a fixed date and moves 1 ms per reading, and with real time too.
+ * A send journal's lease must lapse in time as it does in production: on {@link tickingClock}
+ * alone a 30 s lease lasts 30,000 readings, so a claim stranded by a held write (its read-back
+ * came before the service applied it) outlived fifty 10 s claim waits of the client's re-sends
+ * (500 s, then "not delivered after 50 attempts"), and while background syncs read the clock
+ * hundreds of times a second it lapsed only after a minute of them (45,295 GetRange in 83 s).
+ * Nothing is asserted on it.
+ */
+export function leaseClock(start = Date.UTC(2026, 0, 1)): () => number {
+  const origin = performance.now();
+  let readings = 0;
+  return () => start + readings++ + Math.floor(performance.now() - origin);
+}
+
 /** A Messenger over two fresh tables of `backend`. */
 export function buildMessenger(
   backend: TimelineBackend,

@@ -7,6 +7,11 @@
 // points come from one seeded sequence, so the long run's first 12 are the default run's), to a
 // group of 250 members (SOAK=1: 500). A crash point is a round of the sender's requests, held by
 // the service until the child is killed.
+//
+// Both transports: the children's and the recovering process's backends use the SDK's client (the
+// default) with every crash point and racing id above, then the wire path with the first 4 crash
+// points of the same seeded sequence and half the racing ids (each crash point costs a process
+// start, most of this file's time: the wire runs add about a third to it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -95,8 +100,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const worker = (args: string[]): ChildProcess =>
-  spawn(process.execPath, [workerBundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+const worker = (args: string[], transport: 'sdk' | 'wire'): ChildProcess =>
+  spawn(process.execPath, [workerBundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, JOURNAL_WORKER_TRANSPORT: transport } });
 
 // Reads a whole timeline of a test's tables through a backend of the test process.
 async function timeline<M>(prefix: string, table: 'store' | 'sync', id: string): Promise<{ messageId?: string; message: M }[]> {
@@ -108,10 +113,15 @@ async function timeline<M>(prefix: string, table: 'store' | 'sync', id: string):
 }
 let reader: ReturnType<typeof openMessenger>['backend'] | undefined;
 
-describe('send journal across processes (emulator CLI in its own process)', () => {
+const RUNS = [
+  { transport: 'sdk', racingIds: RACING_IDS, crashes: CRASHES },
+  { transport: 'wire', racingIds: RACING_IDS / 2, crashes: Math.min(CRASHES, 4) },
+] as const;
+
+describe.each(RUNS)('send journal across processes (emulator CLI in its own process, $transport transport)', ({ transport, racingIds: RACING_IDS, crashes: CRASHES }) => {
   it(`three processes send the same ${RACING_IDS} message ids at once: each stored once, delivered once per inbox, one first answer each`, async () => {
     const prefix = `race${Date.now().toString(36)}`;
-    const children = [0, 1, 2].map(() => worker(['race', endpoint, prefix, String(RACING_IDS)]));
+    const children = [0, 1, 2].map(() => worker(['race', endpoint, prefix, String(RACING_IDS)], transport));
     const outputs = children.map(lines);
     await Promise.all(outputs.map((o) => o.next((l) => l.includes('"ready"'))));
     for (const c of children) c.stdin!.write('go\n');
@@ -148,7 +158,7 @@ describe('send journal across processes (emulator CLI in its own process)', () =
     // Recovery reads every member's inbox tail per pending send: the members are most of its time.
     const members = MEMBERS;
     for (let kill = 0; kill < CRASHES; kill++) {
-      const child = worker(['group', endpoint, prefix, String(kill * 1000), String(members)]);
+      const child = worker(['group', endpoint, prefix, String(kill * 1000), String(members)], transport);
       const out = lines(child);
       await out.next((l) => l.includes('"ready"'));
       // A seeded point of the sends: the service holds every request, and lets the child's
@@ -169,7 +179,7 @@ describe('send journal across processes (emulator CLI in its own process)', () =
       await faults.release();
     }
     // The recovering process's clock is past every lease.
-    const { messenger, backend } = openMessenger(endpoint, prefix, () => Date.now() + 120_000);
+    const { messenger, backend } = openMessenger(endpoint, prefix, () => Date.now() + 120_000, transport);
     const first = await messenger.recover();
     expect(first.pending).toBeGreaterThan(0);
     const second = await messenger.recover();

@@ -12,7 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { FaultSpec } from '../../src/emulator/index.js';
 import { loadTableStoreSdk } from '../../src/backends/tablestore/load-sdk.js';
-import { buildMessenger, pauseAfterTimeouts, processRig } from './harness.js';
+import { buildMessenger, leaseClock, pauseAfterTimeouts, processRig } from './harness.js';
 import { backgroundSync, drainAll, makeDevices, makePlan, newSendStats, runSenders, verify } from './scenario.js';
 
 /** Options of {@link runSoak}. */
@@ -29,6 +29,8 @@ export interface SoakOptions {
   readonly syncWorkers?: number;
   /** Faults; default: about 10 % of data requests, every kind (see {@link SOAK_FAULTS}). */
   readonly faults?: readonly FaultSpec[];
+  /** The backend's transport: the SDK's client or the wire path. @default 'sdk' */
+  readonly transport?: 'sdk' | 'wire';
   /** Fails the run when the sampled heap exceeds this many MB. @default 768 */
   readonly heapBoundMb?: number;
   /** Where progress and summary lines go. @default console.log */
@@ -132,6 +134,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
   // no fault injected), and a pause after a timeout that outlasts the injected holds.
   const strategy = pauseAfterTimeouts(8000, 800, seed);
   const rig = await processRig(seed, { requestTimeoutMs: 2000, budgetMs: 8000, record: false }, {}, {
+    transport: options.transport ?? 'sdk',
     retryStrategy: (context) => {
       const delay = strategy(context);
       if (delay !== null) backendRetries += 1;
@@ -162,7 +165,14 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakSummary> {
         secondDeviceEvery: 5,
         syncLimits: [20, 100, 200],
       });
-      const { messenger, history, inbox } = buildMessenger(rig.backend, { largeGroupThreshold: THRESHOLD, largeGroupsOf: plan.largeGroupsOf });
+      // The journal's lease lapses in real time, as in production (see leaseClock): a claim a held
+      // write strands costs its re-send seconds, not the run.
+      const { messenger, history, inbox } = buildMessenger(rig.backend, {
+        largeGroupThreshold: THRESHOLD,
+        largeGroupsOf: plan.largeGroupsOf,
+        now: leaseClock(),
+        journal: { leaseMs: 5000 },
+      });
       const devices = makeDevices(plan);
       const stats = newSendStats();
       const background = backgroundSync(messenger, devices, { seed: seed + epoch, workers: options.syncWorkers ?? 4, syncsPerSend: 1 });

@@ -1,15 +1,24 @@
 // The CI-bounded soak: the same run as `npm run soak` (scripts/soak.ts), with 1,000 messages in two
 // epochs of fresh tables instead of 100,000 (SOAK=1: 2,000). Two epochs are what the leak check
 // needs (retained heap after each); more messages per epoch only cost CI time.
+//
+// Both transports: the SDK's client (the default) with the full CI run, and the wire path with
+// half the messages (two epochs of 250; SOAK=1: 500) from another seed, which keeps the leak check
+// (two epochs) and every fault kind at about half the time.
 import { describe, expect, it } from 'vitest';
 import { LONG_RUN } from './harness.js';
 import { runSoak } from './soak-run.js';
 
 const MESSAGES = LONG_RUN ? 2000 : 1000;
 
+const RUNS = [
+  { transport: 'sdk', messages: MESSAGES, seed: 20_260_201 },
+  { transport: 'wire', messages: MESSAGES / 2, seed: 20_260_202 },
+] as const;
+
 describe('soak (CI-bounded)', () => {
   // A hang bound, not a speed test: the run takes about 15 s, minutes on a loaded machine.
-  it(`${MESSAGES} messages with faults on: nothing lost, nothing duplicated, in order, heap bounded, no warnings`, { timeout: 300_000 }, async () => {
+  it.each(RUNS)('$messages messages with faults on ($transport transport): nothing lost, nothing duplicated, in order, heap bounded, no warnings', { timeout: 300_000 }, async ({ transport, messages: MESSAGES, seed }) => {
     const lines: string[] = [];
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => {
@@ -18,7 +27,7 @@ describe('soak (CI-bounded)', () => {
     process.on('warning', onWarning);
     let summary;
     try {
-      summary = await runSoak({ messages: MESSAGES, epochMessages: MESSAGES / 2, seed: 20_260_201, heapBoundMb: 512, log: (line) => lines.push(line) });
+      summary = await runSoak({ messages: MESSAGES, epochMessages: MESSAGES / 2, seed, transport, heapBoundMb: 512, log: (line) => lines.push(line) });
     } finally {
       process.off('warning', onWarning);
     }
