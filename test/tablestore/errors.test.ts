@@ -64,6 +64,23 @@ describe('decodeSdkError', () => {
     expect(decodeSdkError(timeout)).toMatchObject({ code: 'TimeoutError', kind: 'ambiguous' });
   });
 
+  it.each([
+    'self-signed certificate',
+    'self-signed certificate in certificate chain',
+    'unable to verify the first certificate',
+    'unable to get local issuer certificate',
+    'certificate has expired',
+    "Hostname/IP does not match certificate's altnames: Host: example.com. is not in the cert's altnames: DNS:localhost",
+  ])('a refused server certificate (%s) was never sent: retryable only once fixed, like a refused connection', (message) => {
+    const error = Object.assign(new Error(message), { code: 'NetworkingError', retryable: true });
+    expect(decodeSdkError(error)).toMatchObject({ code: 'NetworkingError', kind: 'retryable', notSent: true });
+  });
+
+  it('keeps other TLS failures after the handshake ambiguous', () => {
+    const error = Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'NetworkingError' });
+    expect(decodeSdkError(error)).toMatchObject({ kind: 'ambiguous', notSent: false });
+  });
+
   it('treats local exceptions as ambiguous for writes and fatal for reads', () => {
     const decoded = decodeSdkError(new TypeError('Unsupported primary key type: object'));
     expect(decoded).toMatchObject({ code: 'ClientError', kind: 'ambiguous' });

@@ -61,6 +61,13 @@ const TOO_FREQUENT = 'Too frequent table operations.';
 // Network failures that happen before a single byte reaches the service.
 const NOT_SENT = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH)\b/;
 
+/**
+ * Node's messages (from OpenSSL) for a server certificate the client refused during the TLS
+ * handshake: the request itself was never sent, and retrying will not change the certificate.
+ */
+export const CERTIFICATE_REFUSED =
+  /self[- ]signed certificate|unable to (verify the first|get (local )?issuer) certificate|certificate (has expired|is not yet valid|has been revoked|revoked|signature failure)|does not match certificate's altnames/i;
+
 // The SDK's names for empty-bodied 4xx answers.
 const STATUS_NAMES: Readonly<Record<string, number>> = { NotModified: 304, BadRequest: 400, Forbidden: 403, NotFound: 404 };
 
@@ -150,7 +157,7 @@ export function decodeSdkError(error: unknown): DecodedError {
 
   if (e.code === 'NetworkingError' || e.code === 'TimeoutError') {
     // The SDK keeps Node's message (e.g. "connect ECONNREFUSED 127.0.0.1:8800") but overwrites its code.
-    const refused = NOT_SENT.test(rawMessage);
+    const refused = NOT_SENT.test(rawMessage) || CERTIFICATE_REFUSED.test(rawMessage);
     return {
       code: /timed out/i.test(rawMessage) ? 'TimeoutError' : 'NetworkingError',
       message: rawMessage,

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { AbortedError, BackendError, type BackendErrorOptions } from '../../core/errors.js';
-import { decodeSdkError, readKind, type DecodedError } from './errors.js';
+import { CERTIFICATE_REFUSED, decodeSdkError, readKind, type DecodedError } from './errors.js';
 import { pause } from './retry.js';
 import { log, type OperationContext, type Runtime } from './runtime.js';
 
@@ -110,7 +110,7 @@ export function backendError(ctx: OperationContext, decoded: DecodedError, cause
     ...(decoded.status === undefined ? {} : { status: decoded.status }),
     ...(decoded.requestId === undefined ? {} : { requestId: decoded.requestId }),
   });
-  if (decoded.notSent && NOTHING_THERE.test(decoded.message)) unreachableErrors.add(error);
+  if (decoded.notSent && (NOTHING_THERE.test(decoded.message) || CERTIFICATE_REFUSED.test(decoded.message))) unreachableErrors.add(error);
   return error;
 }
 
@@ -152,11 +152,21 @@ function wrapping(ctx: OperationContext, error: BackendError): BackendErrorOptio
  * When no request of this operation has reached the server and this one could not even connect
  * (connection refused, unknown host), the endpoint is wrong or the server is down: that is not a
  * transient fault to retry for the whole budget. Returns the error to fail with at once, naming
- * the endpoint; undefined when the failure is an ordinary retryable one.
+ * the endpoint; undefined when the failure is an ordinary retryable one. A server certificate the
+ * TLS handshake refused (self-signed, expired, another host's name) is the same kind of failure:
+ * nothing was sent, and retrying will not change the certificate.
  */
 export function unreachableError(rt: Runtime, ctx: OperationContext, error: BackendError): BackendError | undefined {
   if (ctx.reached === true || !unreachableErrors.has(error)) return undefined;
   const detail = error.cause instanceof Error ? error.cause.message : error.message;
+  if (CERTIFICATE_REFUSED.test(detail)) {
+    return new BackendError(
+      `${ctx.operation} on table ${ctx.table} failed: the TLS certificate of ${rt.endpoint} was refused (${detail}). ` +
+        "Check that `endpoint` is the instance's own host name; a private CA can be trusted with the NODE_EXTRA_CA_CERTS environment variable.",
+      // The handshake failed before the request was sent: a later attempt is safe once that is fixed.
+      wrapping(ctx, error),
+    );
+  }
   return new BackendError(
     `${ctx.operation} on table ${ctx.table} failed: cannot connect to ${rt.endpoint} (${detail}). ` +
       'Is the TableStore server (or the emulator: `npx tablestore-timeline-emulator`) running there? Check the `endpoint` option.',
