@@ -58,7 +58,7 @@ export const backendFactories: readonly BackendFactory[] = [
     },
   },
   // The production backend over HTTP to the emulator, whose TTL clock is ours, on both transports:
-  // the official SDK's client (the default) and the library's wire path.
+  // the official SDK's client and the library's wire path (the default).
   ...(['wire', 'sdk'] as const).map((transport) => ({
     name: transport === 'sdk' ? 'tablestore (emulator)' : 'tablestore (emulator, wire transport)',
     async create() {

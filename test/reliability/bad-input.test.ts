@@ -4,7 +4,7 @@
 // out-of-range TTL. Each must reject with a TimelineError of a stable code whose message names the
 // parameter, and write nothing: the memory backend's append calls and the emulator's write
 // requests are counted around every case. Every case runs on memory and on TableStore over both
-// transports (the SDK's client, the default, and the wire path): the suite takes about a second.
+// transports (the SDK's client and the wire path, the default): the suite takes about a second.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidCursorError,
@@ -34,7 +34,7 @@ interface Chat {
 
 /** Everything a case may call, on one backend. */
 interface Ctx {
-  /** The backend: memory, or TableStore on the SDK transport (the default) or the wire transport. */
+  /** The backend: memory, or TableStore on the SDK transport or the wire transport (the default). */
   readonly name: 'memory' | 'tablestore' | 'tablestore-wire';
   readonly backend: TimelineBackend;
   readonly store: TimelineStore<unknown>;
@@ -516,7 +516,7 @@ let wireRig: TableStoreRig | undefined;
 beforeAll(async () => {
   const timed = new TimedBackend(new MemoryBackend());
   contexts.memory = await makeCtx('memory', timed, () => timed.times.append.count);
-  rig = await tableStoreRig(4001);
+  rig = await tableStoreRig(4001, {}, {}, { transport: 'sdk' });
   const emu = rig.emu;
   contexts.tablestore = await makeCtx('tablestore', rig.backend, () => writeRequests(emu), emu);
   wireRig = await tableStoreRig(4002, {}, {}, { transport: 'wire' });

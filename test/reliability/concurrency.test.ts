@@ -274,14 +274,13 @@ describe('concurrency on memory (interleavings chosen by fast-check)', () => {
 // The emulator in its own process: real concurrency between client and service. The timeout is a
 // hang bound, not a speed test (the suite takes about 25 s, longer on a loaded machine).
 //
-// Both transports: every case on the SDK's client (the default); on the wire path the same cases
+// Both transports: every case on the wire path (the default); on the SDK's client the same cases
 // with a seeded subset of the properties' runs (other seeds, a third of the runs) and the
-// many-senders case in full, which is where the wire path's connection pool meets the most
-// concurrency. The two properties' interleavings come from pauses, not from the transport: a third
+// many-senders case in full, which is where a connection pool meets the most concurrency. The two properties' interleavings come from pauses, not from the transport: a third
 // of the runs keeps the file's added time to about 10 s.
 const TRANSPORT_RUNS = [
-  { transport: 'sdk', seed: 5001, inboxRuns: { seed: 20_260_103, numRuns: 15 }, messengerRuns: { seed: 20_260_104, numRuns: 12 } },
-  { transport: 'wire', seed: 5002, inboxRuns: { seed: 20_260_113, numRuns: 5 }, messengerRuns: { seed: 20_260_114, numRuns: 4 } },
+  { transport: 'wire', seed: 5001, inboxRuns: { seed: 20_260_103, numRuns: 15 }, messengerRuns: { seed: 20_260_104, numRuns: 12 } },
+  { transport: 'sdk', seed: 5002, inboxRuns: { seed: 20_260_113, numRuns: 5 }, messengerRuns: { seed: 20_260_114, numRuns: 4 } },
 ] as const;
 
 describe.each(TRANSPORT_RUNS)('concurrency on TableStore (emulator, real concurrency, $transport transport)', { timeout: 180_000 }, ({ transport, seed, inboxRuns, messengerRuns }) => {

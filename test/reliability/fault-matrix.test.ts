@@ -22,10 +22,10 @@
 // strategy's own decisions ("no attempt starts after the budget"), and held requests are released
 // by events (the client giving up on the connection, or the test), not by timers.
 //
-// Transports: every case on the SDK's client (the default); on the wire path, the cases where the
-// transport meets the fault (see WIRE_CASES below), and the error and budget tests. The documented
-// limit runs on the SDK transport only: it pins the library's ambiguity rule, which is the same
-// on both, and the wire path's timeouts are covered by the held-writes cases.
+// Transports: every case on the wire path (the default); on the SDK's client, the cases where the
+// transport meets the fault (see SDK_CASES below), and the error and budget tests. The documented
+// limit runs on the default transport only: it pins the library's ambiguity rule, which is the
+// same on both, and the SDK's timeouts are covered by the held-writes cases.
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendError, TimelineError, type JournalOptions, type SendResult } from '../../src/index.js';
 import type { FaultSpec } from '../../src/emulator/index.js';
@@ -178,15 +178,15 @@ async function runMatrixScenario(r: ProcessRig, plan: Plan, threshold: number, f
 // A hang bound, not a speed test: a case takes 3-20 s on a quiet 2-core machine, and minutes when
 // other processes load the cores many times over (seen: 3 min at a load average of 20).
 describe('fault matrix: Messenger on TableStore (emulator), 10 % of requests faulted', { timeout: 600_000 }, () => {
-  // Every case on the SDK transport (the default). On the wire transport, the cases where the
+  // Every case on the wire transport (the default). On the SDK transport, the cases where the
   // transport itself meets the fault: dropped connections (before and after apply), answers with
   // per-row errors, writes held past the request timeout, every kind at once, and clients
-  // re-sending; each from the same seed as on the SDK. Left out on the wire: the cases that differ
+  // re-sending; each from the same seed as on the wire. Left out on the SDK: the cases that differ
   // from OTSServerBusy only by the service's error code (403, 409, OTSPartitionUnavailable,
   // HTTP 500): one error answer, shaped by the same code path, which the differential suite
-  // (test/wire) checks code by code against the SDK, and which "all of the above" sends too.
-  // They would add about 60 s to this file, the longest of the suite.
-  const WIRE_CASES = new Set([
+  // (test/wire) checks code by code between the transports, and which "all of the above" sends
+  // too. They would add about 60 s to this file, the longest of the suite.
+  const SDK_CASES = new Set([
     'connection dropped before apply',
     'connection dropped after apply',
     'per-row errors inside BatchWriteRow (retryable and ambiguous codes, 10 % of rows)',
@@ -195,12 +195,12 @@ describe('fault matrix: Messenger on TableStore (emulator), 10 % of requests fau
     'every kind but held requests, writes never retried by the backend (clients re-send)',
   ]);
   const runs = [
-    ...cases.map((c, i) => ({ ...c, seed: 1000 + i, transport: 'sdk' as const })),
-    ...cases.flatMap((c, i) => (WIRE_CASES.has(c.name) ? [{ ...c, name: `${c.name} (wire transport)`, seed: 1000 + i, transport: 'wire' as const }] : [])),
+    ...cases.map((c, i) => ({ ...c, seed: 1000 + i, transport: 'wire' as const })),
+    ...cases.flatMap((c, i) => (SDK_CASES.has(c.name) ? [{ ...c, name: `${c.name} (sdk transport)`, seed: 1000 + i, transport: 'sdk' as const }] : [])),
   ];
-  // A renamed case must not silently drop out of the wire runs.
-  it('every wire case names a case of the matrix', () => {
-    expect(runs.filter((r) => r.transport === 'wire')).toHaveLength(WIRE_CASES.size);
+  // A renamed case must not silently drop out of the SDK runs.
+  it('every SDK case names a case of the matrix', () => {
+    expect(runs.filter((r) => r.transport === 'sdk')).toHaveLength(SDK_CASES.size);
   });
   it.each(runs)('$name', async ({ name, faults, retry, seed, clientResends, retryStrategy, timed: keepsBudget, transport }) => {
     rig = await processRig(seed, retry, {}, { transport, ...(retryStrategy === undefined ? {} : { retryStrategy }) });

@@ -8,10 +8,10 @@
 // group of 250 members (SOAK=1: 500). A crash point is a round of the sender's requests, held by
 // the service until the child is killed.
 //
-// Both transports: the children's and the recovering process's backends use the SDK's client (the
-// default) with every crash point and racing id above, then the wire path with the first 4 crash
+// Both transports: the children's and the recovering process's backends use the wire path (the
+// default) with every crash point and racing id above, then the SDK's client with the first 4 crash
 // points of the same seeded sequence and half the racing ids (each crash point costs a process
-// start, most of this file's time: the wire runs add about a third to it).
+// start, most of this file's time: the second runs add about a third to it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -114,8 +114,8 @@ async function timeline<M>(prefix: string, table: 'store' | 'sync', id: string):
 let reader: ReturnType<typeof openMessenger>['backend'] | undefined;
 
 const RUNS = [
-  { transport: 'sdk', racingIds: RACING_IDS, crashes: CRASHES },
-  { transport: 'wire', racingIds: RACING_IDS / 2, crashes: Math.min(CRASHES, 4) },
+  { transport: 'wire', racingIds: RACING_IDS, crashes: CRASHES },
+  { transport: 'sdk', racingIds: RACING_IDS / 2, crashes: Math.min(CRASHES, 4) },
 ] as const;
 
 describe.each(RUNS)('send journal across processes (emulator CLI in its own process, $transport transport)', ({ transport, racingIds: RACING_IDS, crashes: CRASHES }) => {

@@ -70,7 +70,7 @@ afterEach(async () => {
   rig = undefined;
 });
 
-// Every case on both transports: the SDK's client (the default) and the wire path, whose own
+// Every case on both transports: the SDK's client and the wire path (the default), whose own
 // connection pool must release held requests and sockets on close() as the SDK's agent does.
 for (const transport of ['sdk', 'wire'] as const) {
   describe(`TableStoreBackend.close() (${transport} transport)`, { timeout: 120_000 }, () => {

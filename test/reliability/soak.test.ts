@@ -2,7 +2,7 @@
 // epochs of fresh tables instead of 100,000 (SOAK=1: 2,000). Two epochs are what the leak check
 // needs (retained heap after each); more messages per epoch only cost CI time.
 //
-// Both transports: the SDK's client (the default) with the full CI run, and the wire path with
+// Both transports: the wire path (the default) with the full CI run, and the SDK's client with
 // half the messages (two epochs of 250; SOAK=1: 500) from another seed, which keeps the leak check
 // (two epochs) and every fault kind at about half the time.
 import { describe, expect, it } from 'vitest';
@@ -12,8 +12,8 @@ import { runSoak } from './soak-run.js';
 const MESSAGES = LONG_RUN ? 2000 : 1000;
 
 const RUNS = [
-  { transport: 'sdk', messages: MESSAGES, seed: 20_260_201 },
-  { transport: 'wire', messages: MESSAGES / 2, seed: 20_260_202 },
+  { transport: 'wire', messages: MESSAGES, seed: 20_260_201 },
+  { transport: 'sdk', messages: MESSAGES / 2, seed: 20_260_202 },
 ] as const;
 
 describe('soak (CI-bounded)', () => {

@@ -28,12 +28,12 @@ describe('TableStoreBackend options', () => {
     expect(() => new TableStoreBackend({ ...connection, transport: 'sdk' })).not.toThrow();
   });
 
-  it('sends through the SDK client only on the sdk transport (the default)', async () => {
+  it('sends through the SDK client only on the sdk transport (the wire transport is the default)', async () => {
     const h = await harness();
     const makeRequest = vi.spyOn((h.sdk.Client as unknown as { prototype: { makeRequest: () => unknown } }).prototype, 'makeRequest');
     try {
       for (const [backend, viaSdk] of [
-        [h.backend, true],
+        [h.backend, false],
         [h.another({ transport: 'wire' }), false],
         [h.another({ transport: 'sdk' }), true],
       ] as const) {
