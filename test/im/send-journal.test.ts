@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryBackend, Messenger, resolveCapabilities, StoreTimeline, SyncTimeline, TimelineError, TimelineStore, type InboxMessage, type StoredMessage, type TimelineBackend } from '../../src/index.js';
+import { PassThroughBackend } from '../../src/testing/index.js';
 import { backendFactories, uniqueTable, type TestBackend } from './backends.js';
 import { all, SECRET, WEEK_SECONDS, type Chat } from './fixtures.js';
 
@@ -17,32 +18,42 @@ class Process {
   readonly backend: TimelineBackend;
 
   constructor(inner: TimelineBackend) {
-    const gate = <F extends (...args: never[]) => Promise<unknown>>(fn: F, self: object): F =>
-      ((...args: never[]) => {
-        this.calls += 1;
-        if (this.calls >= this.dieAt) return new Promise(() => undefined);
-        return fn.apply(self, args);
-      }) as F;
-    const records = inner.records;
-    const recordView =
-      records === undefined
-        ? undefined
-        : {
-            recordLimits: records.recordLimits,
-            ensureRecordTable: records.ensureRecordTable.bind(records),
-            writeRecords: gate(records.writeRecords, records),
-            getRecord: gate(records.getRecord, records),
-            scanRecords: gate(records.scanRecords, records),
-          };
-    this.backend = {
-      capabilities: inner.capabilities,
-      ensureTable: inner.ensureTable.bind(inner),
-      append: gate(inner.append, inner),
-      get: gate(inner.get, inner),
-      scan: gate(inner.scan, inner),
-      close: async () => undefined,
-      ...(recordView === undefined ? {} : { records: recordView }),
+    const process = this;
+    // Counts a call and, from the `dieAt`-th on, never settles it: the process died mid-request.
+    const gate = <T>(call: () => Promise<T>): Promise<T> => {
+      process.calls += 1;
+      if (process.calls >= process.dieAt) return new Promise<T>(() => undefined);
+      return call();
     };
+    const records = inner.records;
+    // The shared PassThroughBackend forwards everything; only the gated calls, close and the
+    // absent in-place mutations (the journal never uses them) differ.
+    this.backend = new (class extends PassThroughBackend {
+      override append(...args: Parameters<TimelineBackend['append']>) {
+        return gate(() => super.append(...args));
+      }
+      override get(...args: Parameters<TimelineBackend['get']>) {
+        return gate(() => super.get(...args));
+      }
+      override scan(...args: Parameters<TimelineBackend['scan']>) {
+        return gate(() => super.scan(...args));
+      }
+      override get records(): TimelineBackend['records'] {
+        if (records === undefined) return undefined;
+        return {
+          recordLimits: records.recordLimits,
+          ensureRecordTable: records.ensureRecordTable.bind(records),
+          writeRecords: (...args) => gate(() => records.writeRecords(...args)),
+          getRecord: (...args) => gate(() => records.getRecord(...args)),
+          scanRecords: (...args) => gate(() => records.scanRecords(...args)),
+        };
+      }
+      override get mutations(): TimelineBackend['mutations'] {
+        return undefined;
+      }
+      // Each process shares the test's backend; closing a Messenger must not close it.
+      override async close() {}
+    })(inner);
   }
 }
 
