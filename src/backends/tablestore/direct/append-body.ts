@@ -47,16 +47,21 @@ function putString(out: Buffer, at: number, s: string, n: number): void {
   else out.write(s, at, n, 'utf8');
 }
 
-/** `TAG_CELL`, the name, `TAG_CELL_VALUE`, the total length, the type and the data length; returns where the data goes. */
-function cellHead(out: Buffer, at: number, name: NameBytes, type: number, n: number): number {
+/** `TAG_CELL` and the cell's name (tag, length, bytes); returns where the value goes. */
+function cellName(out: Buffer, at: number, name: NameBytes): number {
   const bytes = name.bytes;
   const m = bytes.length;
   out[at] = Tag.CELL;
   out[at + 1] = Tag.CELL_NAME;
   putU32(out, at + 2, m);
-  let p = at + 6;
+  const p = at + 6;
   for (let i = 0; i < m; i++) out[p + i] = bytes[i] as number;
-  p += m;
+  return p + m;
+}
+
+/** `TAG_CELL`, the name, `TAG_CELL_VALUE`, the total length, the type and the data length; returns where the data goes. */
+function cellHead(out: Buffer, at: number, name: NameBytes, type: number, n: number): number {
+  const p = cellName(out, at, name);
   out[p] = Tag.CELL_VALUE;
   putU32(out, p + 1, 5 + n);
   out[p + 5] = type;
@@ -85,14 +90,7 @@ function stringCell(out: Buffer, at: number, name: NameBytes, s: string, n: numb
 
 /** The auto-increment placeholder of the seq column: a value of type AUTO_INCREMENT and no data. */
 function autoIncrementCell(out: Buffer, at: number, name: NameBytes): number {
-  const bytes = name.bytes;
-  const m = bytes.length;
-  out[at] = Tag.CELL;
-  out[at + 1] = Tag.CELL_NAME;
-  putU32(out, at + 2, m);
-  let p = at + 6;
-  for (let i = 0; i < m; i++) out[p + i] = bytes[i] as number;
-  p += m;
+  const p = cellName(out, at, name);
   out[p] = Tag.CELL_VALUE;
   putU32(out, p + 1, 1);
   out[p + 5] = VariantType.AUTO_INCREMENT;

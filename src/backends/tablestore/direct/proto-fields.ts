@@ -50,3 +50,33 @@ export function checkConsumed(buf: Buffer, from: number, to: number): void {
   }
   if (!seen) unusual('ConsumedCapacity without capacity_unit');
 }
+
+/**
+ * Reads a `GetRowResponse` or `PutRowResponse` (`required ConsumedCapacity consumed = 1; optional
+ * bytes row = 2`): checks `consumed` and returns where the row's PlainBuffer bytes are in `body`
+ * (`from === to` when there is no row). `message` names the schema in errors.
+ */
+export function consumedAndRow(body: Buffer, message: string): { from: number; to: number } {
+  const r = new ProtoReader(body);
+  let consumed = false;
+  let from = 0;
+  let to = 0;
+  while (!r.done) {
+    const key = r.uvarint();
+    const no = Math.floor(key / 8);
+    if (no === 1) {
+      expectWire(key % 8, WIRE_LEN, `${message}.consumed`);
+      const start = r.skipLengthDelimited();
+      checkConsumed(body, start, r.position);
+      consumed = true;
+    } else if (no === 2) {
+      expectWire(key % 8, WIRE_LEN, `${message}.row`);
+      from = r.skipLengthDelimited();
+      to = r.position;
+    } else {
+      r.skip(key % 8);
+    }
+  }
+  if (!consumed) unusual(`${message} without consumed`);
+  return { from, to };
+}

@@ -10,7 +10,7 @@ import type { StoredRow } from '../../../core/backend.js';
 import { ProtoReader } from '../../../codec/protobuf.js';
 import type { PageAnswer, WritesPageAnswer } from '../answers.js';
 import type { ParsedRow, ResolvedColumns } from '../row-layout.js';
-import { checkConsumed, expectWire, WIRE_LEN, WIRE_VARINT } from './proto-fields.js';
+import { checkConsumed, consumedAndRow, expectWire, WIRE_LEN, WIRE_VARINT } from './proto-fields.js';
 import { IdCell, TimelineRowReader } from './row-reader.js';
 import { unusual } from './unusual-answer.js';
 
@@ -115,27 +115,7 @@ export function decodeWritesPageAnswer(body: Buffer, columns: ResolvedColumns, t
  * not a timeline row); the caller checks that it is the entry asked for.
  */
 export function decodeGetRowAnswer(body: Buffer, columns: ResolvedColumns, timelineId: string): StoredRow | undefined {
-  const r = new ProtoReader(body);
-  let consumed = false;
-  let rowFrom = 0;
-  let rowTo = 0;
-  while (!r.done) {
-    const key = r.uvarint();
-    const no = Math.floor(key / 8);
-    if (no === 1) {
-      expectWire(key % 8, WIRE_LEN, 'GetRowResponse.consumed');
-      const start = r.skipLengthDelimited();
-      checkConsumed(body, start, r.position);
-      consumed = true;
-    } else if (no === 2) {
-      expectWire(key % 8, WIRE_LEN, 'GetRowResponse.row');
-      rowFrom = r.skipLengthDelimited();
-      rowTo = r.position;
-    } else {
-      r.skip(key % 8);
-    }
-  }
-  if (!consumed) unusual('GetRowResponse without consumed');
+  const { from: rowFrom, to: rowTo } = consumedAndRow(body, 'GetRowResponse');
   if (rowTo <= rowFrom) return undefined;
   const reader = new TimelineRowReader(columns, timelineId);
   reader.begin(body, rowFrom, rowTo);

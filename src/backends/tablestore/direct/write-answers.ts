@@ -9,7 +9,7 @@
 import { ProtoReader } from '../../../codec/protobuf.js';
 import type { RowOutcome } from '../answers.js';
 import type { ResolvedColumns } from '../row-layout.js';
-import { checkConsumed, expectWire, WIRE_LEN, WIRE_VARINT } from './proto-fields.js';
+import { checkConsumed, consumedAndRow, expectWire, WIRE_LEN, WIRE_VARINT } from './proto-fields.js';
 import { TimelineRowReader } from './row-reader.js';
 import { unusual } from './unusual-answer.js';
 
@@ -45,27 +45,7 @@ function errorOf(body: Buffer, from: number, to: number): { code: string; messag
 
 /** The outcome of a PutRow answer (`consumed`, and the returned key when asked for). */
 export function decodePutRowAnswer(body: Buffer, columns: ResolvedColumns): RowOutcome {
-  const r = new ProtoReader(body);
-  let consumed = false;
-  let rowFrom = 0;
-  let rowTo = 0;
-  while (!r.done) {
-    const key = r.uvarint();
-    const no = Math.floor(key / 8);
-    if (no === 1) {
-      expectWire(key % 8, WIRE_LEN, 'PutRowResponse.consumed');
-      const start = r.skipLengthDelimited();
-      checkConsumed(body, start, r.position);
-      consumed = true;
-    } else if (no === 2) {
-      expectWire(key % 8, WIRE_LEN, 'PutRowResponse.row');
-      rowFrom = r.skipLengthDelimited();
-      rowTo = r.position;
-    } else {
-      r.skip(key % 8);
-    }
-  }
-  if (!consumed) unusual('PutRowResponse without consumed');
+  const { from: rowFrom, to: rowTo } = consumedAndRow(body, 'PutRowResponse');
   return { ok: true, seq: returnedSeq(new TimelineRowReader(columns, ''), body, rowFrom, rowTo) };
 }
 
