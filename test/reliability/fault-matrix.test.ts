@@ -410,11 +410,14 @@ for (const transport of ['sdk', 'wire'] as const) {
     }
 
     // What the backend guarantees, by its own reading of the operation's time: it retried until the
-    // budget was spent (the strategy refused only when the next pause, at most MAX_PAUSE, would pass
-    // it), and no attempt started after the budget.
+    // budget was spent (every decision but the last was a pause; the strategy refused only when the
+    // next pause, at most MAX_PAUSE, would pass it), and no attempt started after the budget. How
+    // many attempts fit in the budget depends on the machine's speed (on a loaded machine one slow
+    // attempt with its tail check can take it all), so the count is not asserted.
     const spentTheBudget = (decisions: readonly RetryDecision[]): void => {
-      expect(decisions.length).toBeGreaterThan(3);
+      expect(decisions.length).toBeGreaterThanOrEqual(1);
       const last = decisions[decisions.length - 1]!;
+      expect(decisions.slice(0, -1).filter((d) => d.delayMs === null)).toEqual([]);
       expect(last.delayMs).toBeNull();
       expect(last.elapsedMs).toBeGreaterThan(BUDGET - MAX_PAUSE);
       expect(attemptsPastBudget(decisions, BUDGET)).toEqual([]);
@@ -439,7 +442,8 @@ for (const transport of ['sdk', 'wire'] as const) {
       expect(error).toMatchObject({ retryable: true, code: 'BACKEND' });
       expect((error as Error).message).toMatch(/retry budget is exhausted/);
       const stats = await rig.emu.stats();
-      expect(stats.requests.PutRow).toBeGreaterThan(3);
+      // One PutRow per attempt: one per decision (the last decision refused a further attempt).
+      expect(stats.requests.PutRow).toBeGreaterThanOrEqual(decisions.length);
       expect(stats.rows[history.table] ?? 0).toBe(0);
       // The client re-sends once the service recovers: stored and delivered once.
       await rig.emu.faults.clear();
