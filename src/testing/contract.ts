@@ -7,6 +7,7 @@ import { describeMutations } from './mutations-contract.js';
 import { describeRawInterface } from './raw-contract.js';
 import { ClosedError, TimelineError } from '../core/errors.js';
 import { TimelineStore } from '../core/timeline-store.js';
+import { createSuiteClock } from './suite-clock.js';
 import type { TimelineEntry } from '../core/types.js';
 
 /**
@@ -30,6 +31,25 @@ export interface ContractContext {
    * suite advances it instead of sleeping.
    */
   readonly now: () => number;
+  /**
+   * Registers `listener`, which the suite calls with the step in milliseconds each time it moves
+   * its clock forward, and waits for before it goes on. For a backend whose clock cannot read
+   * {@link ContractContext.now}, e.g. a service emulator in another process (run apart so that the
+   * client's work never delays the service's answers): move that clock by the same step, so that
+   * the TTL tests see one time on both sides. Backends that read `now` need not register anything.
+   *
+   * @returns A function that removes the listener: call it when the backend is destroyed.
+   *
+   * @example
+   * ```ts
+   * createBackend: async ({ now, onClockAdvance }) => {
+   *   const service = await startServiceProcess({ clockStartMs: now() });
+   *   const stop = onClockAdvance((ms) => service.advanceClock(ms));
+   *   return new MyBackend({ endpoint: service.endpoint, onClose: stop });
+   * },
+   * ```
+   */
+  readonly onClockAdvance: (listener: (ms: number) => void | Promise<void>) => () => void;
   /**
    * The seq the suite would like the first entry of each timeline to get (above 2^53, to prove
    * seqs stay exact). Backends that cannot choose their seqs ignore it; see
@@ -101,8 +121,8 @@ export function describeBackendContract(framework: ContractFramework, options: B
   const honoursFirstSeq = options.honoursFirstSeq ?? true;
   // Far above 2^53, far below 2^63: leaves room for any gaps a backend leaves between seqs.
   const firstSeq = 2n ** 60n + 7n;
-  let clock = Date.UTC(2030, 0, 1);
-  const context: ContractContext = { now: () => clock, firstSeq };
+  const clock = createSuiteClock(Date.UTC(2030, 0, 1));
+  const context: ContractContext = { now: clock.now, onClockAdvance: clock.onClockAdvance, firstSeq };
   let backendPromise: Promise<{ raw: TimelineBackend; guarded: GuardedBackend }> | undefined;
   // The suite uses backends the way TimelineStore does: through the core's GuardedBackend, which
   // does the closed and abort checks. The raw interface is tested on its own (raw-contract.ts).
@@ -329,20 +349,20 @@ export function describeBackendContract(framework: ContractFramework, options: B
         const keep = forever.timeline(id());
         const old = await tl.append({ n: 1 });
         await keep.append({ n: 1 });
-        clock += DAY_MS / 2;
+        await clock.advance(DAY_MS / 2);
         const young = await tl.append({ n: 2 });
         assert.equal((await tl.get(old.seq))?.message.n, 1, 'visible before the TTL');
         const granularity = resolveCapabilities(await backend()).ttlGranularitySeconds * 1000;
-        clock += DAY_MS / 2 + 1000 + granularity;
+        await clock.advance(DAY_MS / 2 + 1000 + granularity);
         assert.equal(await tl.get(old.seq), undefined, 'expired entry is invisible to get');
         assert.deepEqual((await collect(tl.scan())).map((e) => e.message.n), [2], 'expired entry is invisible to scan');
         assert.equal((await tl.get(young.seq))?.message.n, 2);
         const newer = await tl.append({ n: 3 });
         assert.ok(newer.seq > young.seq, 'seqs never go back after expiry');
         assert.equal((await collect(keep.scan())).length, 1, 'a table without TTL keeps its entries');
-        clock += DAY_MS / 2 + granularity;
+        await clock.advance(DAY_MS / 2 + granularity);
         assert.deepEqual((await collect(tl.scan())).map((e) => e.message.n), [3], 'the middle entry expired in turn');
-        clock += DAY_MS;
+        await clock.advance(DAY_MS);
         const last = await tl.append({ n: 4 });
         assert.ok(last.seq > newer.seq, 'seqs never go back even when every entry expired');
       });

@@ -4,6 +4,7 @@ import type { TimelineBackend } from '../core/backend.js';
 import { TimelineError } from '../core/errors.js';
 import type { RecordBackend, RecordWrite } from '../core/records.js';
 import type { ContractContext, ContractFramework } from './contract.js';
+import { createSuiteClock } from './suite-clock.js';
 
 /** Options of {@link describeRecordContract}. */
 export interface RecordContractOptions {
@@ -47,8 +48,8 @@ const text = (value: Uint8Array): string => new TextDecoder().decode(value);
 export function describeRecordContract(framework: ContractFramework, options: RecordContractOptions): void {
   const { describe, it } = framework;
   const timeout = options.timeout ?? 30_000;
-  let clock = Date.UTC(2030, 0, 1);
-  const context: ContractContext = { now: () => clock, firstSeq: 1n };
+  const clock = createSuiteClock(Date.UTC(2030, 0, 1));
+  const context: ContractContext = { now: clock.now, onClockAdvance: clock.onClockAdvance, firstSeq: 1n };
   let backendPromise: Promise<TimelineBackend> | undefined;
   const backend = (): Promise<TimelineBackend> => (backendPromise ??= Promise.resolve(options.createBackend(context)));
   const records = async (): Promise<RecordBackend> => {
@@ -260,9 +261,9 @@ export function describeRecordContract(framework: ContractFramework, options: Re
         const t = await table(86400);
         const p = part();
         await r.writeRecords(t, [put(p, 'k', 'x', 'v1', 'absent')]);
-        clock += DAY_MS / 2;
+        await clock.advance(DAY_MS / 2);
         assert.ok((await r.getRecord(t, p, 'k')) !== undefined);
-        clock += DAY_MS;
+        await clock.advance(DAY_MS);
         assert.equal(await r.getRecord(t, p, 'k'), undefined);
         assert.deepEqual((await r.scanRecords(t, { partition: p, limit: 10 })).records, []);
         assert.deepEqual(await r.writeRecords(t, [put(p, 'k', 'y', 'v2', 'absent')]), [{ ok: true }]);

@@ -3,9 +3,18 @@
 // (SIGTERM) or when its parent goes away (stdin ends), so that no emulator outlives its test.
 import { startEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
 
+/** What the parent sends: JSON options, the two that JSON cannot carry in their own form. */
+type ChildOptions = Omit<EmulatorOptions, 'clock' | 'autoIncrementStart'> & { clockStartMs?: number; autoIncrementStart?: string };
+
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as EmulatorOptions;
-  const emu = await startEmulator({ ...options, port: 0 });
+  const { clockStartMs, autoIncrementStart, ...options } = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
+  const emu = await startEmulator({
+    ...options,
+    port: 0,
+    // A clock standing still at the parent's instant; the control endpoint's advances move it.
+    ...(clockStartMs === undefined ? {} : { clock: () => clockStartMs }),
+    ...(autoIncrementStart === undefined ? {} : { autoIncrementStart: BigInt(autoIncrementStart) }),
+  });
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -42,8 +42,17 @@ export interface EmulatorProcess {
   close(): Promise<void>;
 }
 
-/** Options of the child's emulator: the JSON-serialisable ones of {@link EmulatorOptions}. */
-export type EmulatorProcessOptions = Omit<EmulatorOptions, 'clock' | 'autoIncrementStart' | 'port'>;
+/** Options of the child's emulator: the JSON-serialisable ones of {@link EmulatorOptions}, and two carried across. */
+export interface EmulatorProcessOptions extends Omit<EmulatorOptions, 'clock' | 'autoIncrementStart' | 'port'> {
+  /**
+   * The child's clock stands still at this instant (ms since the epoch) and moves only by
+   * {@link EmulatorProcess.advanceClock}: an injected clock (a contract suite's), carried across
+   * the process boundary. Default: wall time.
+   */
+  readonly clockStartMs?: number;
+  /** As {@link EmulatorOptions.autoIncrementStart} (sent to the child as decimal text). */
+  readonly autoIncrementStart?: bigint;
+}
 
 /** One control request; rejects with the emulator's message on a status other than 200. */
 function control<T>(endpoint: string, method: string, route: string, body?: unknown): Promise<T> {
@@ -102,7 +111,7 @@ export function remoteFaults(endpoint: string): RemoteFaults {
  * ```
  */
 export async function startEmulatorProcess(options: EmulatorProcessOptions = {}): Promise<EmulatorProcess> {
-  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(process.execPath, [bundleForNode(path.join(__dirname, 'emulator-child.ts')), JSON.stringify(options)], {
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(process.execPath, [bundleForNode(path.join(__dirname, 'emulator-child.ts')), JSON.stringify(options, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))], {
     cwd: REPO_ROOT,
     env: { ...process.env, DEBUG: process.env.EMULATOR_DEBUG ?? '' },
     stdio: ['pipe', 'pipe', 'pipe'],
