@@ -23,8 +23,11 @@ import { ensureTableLayout, type TableLayout } from './tables.js';
 
 /**
  * The production backend: timelines in Alibaba Cloud TableStore tables keyed
- * `(timeline_id STRING, seq_id INTEGER AUTO_INCREMENT)`, through the official `tablestore` SDK
- * (an optional peer dependency, loaded when the backend is first used).
+ * `(timeline_id STRING, seq_id INTEGER AUTO_INCREMENT)`. Requests go through the library's own
+ * wire path by default (the same bytes, headers and signature as the official `tablestore` SDK,
+ * at about a third of its client CPU), or through the SDK's client with `transport: 'sdk'` or a
+ * given `client`. The SDK is an optional peer dependency, loaded when the backend is first used,
+ * on either transport (its constants and retry rules are the reference).
  *
  * - Seqs come from TableStore's auto-increment column: exact 64-bit values, increasing per
  *   timeline, not consecutive.
@@ -35,8 +38,9 @@ import { ensureTableLayout, type TableLayout } from './tables.js';
  *   duplicate, no silent loss (docs/guarantees.md).
  * - Reads retry timeouts, 5xx and network errors too. The SDK's lost error codes are decoded, and
  *   every failure is a `BackendError` with `backendCode`, `status`, `requestId` and `retryable`.
- * - An endpoint that refuses the first connection of an operation fails it at once, with a
- *   message naming the endpoint, instead of being retried for the whole budget.
+ * - An endpoint that refuses the first connection of an operation, or whose TLS certificate the
+ *   handshake refuses, fails it at once, with a message naming the endpoint, instead of being
+ *   retried for the whole budget.
  *
  * - `records`: keyed records with conditional writes (the `RecordBackend` capability).
  *
