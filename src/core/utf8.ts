@@ -1,6 +1,5 @@
 // UTF-8 and UTF-16 facts about strings, measured in one place.
 
-const utf8 = new TextEncoder();
 // A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // ES2024's String.prototype.isWellFormed (native since Node 20), typed here because the library
@@ -9,9 +8,11 @@ const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) 
 
 /** UTF-8 byte length of a string. */
 export function utf8Length(value: string): number {
-  // Fast path: ASCII strings are the common case for ids.
-  // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(value) ? value.length : utf8.encode(value).length;
+  // ASCII (every write id, most ids) is counted in JS, which costs less than a native call for
+  // short strings; otherwise Buffer.byteLength counts without encoding (a lone surrogate counts
+  // as the 3 bytes of U+FFFD, as encoding it would write).
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return Buffer.byteLength(value, 'utf8');
+  return value.length;
 }
 
 /**

@@ -1,25 +1,15 @@
 // The wire path's per-request signing against the straightforward construction it replaces:
 // HmacSha1 (precomputed pads, one-shot hashes) against `createHmac`, and RequestSigner's one-buffer
-// request against `requestHead(signedHeaders(...))` + body, over seeded inputs (keys longer than a
+// request against the reference construction of test/wire/support.ts + body, over seeded inputs (keys longer than a
 // SHA-1 block, non-ASCII secrets and settings, empty and large bodies, a canonical string longer than
 // the signer's first buffer). The differential suite (requests.test.ts) checks the same bytes
 // against the SDK itself.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { requestHead } from '../../src/backends/tablestore/wire/http-pool.js';
-import { HmacSha1, RequestSigner, signedHeaders, signingKey } from '../../src/backends/tablestore/wire/signing.js';
-
-// mulberry32: a small seeded generator, so that every run checks the same cases.
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { HmacSha1, RequestSigner } from '../../src/backends/tablestore/wire/signing.js';
+// The emulator's seeded generator, so that every run checks the same cases.
+import { mulberry32 as seeded } from '../../src/emulator/prng.js';
+import { httpHead, referenceRequestHead } from './support.js';
 
 const ALPHABET = ['a', 'Z', '0', '/', '+', '=', ' ', '-', '_', '.', 'é', 'ß', '中', '😀'];
 function text(random: () => number, length: number, alphabet = ALPHABET): string {
@@ -37,7 +27,7 @@ describe('HmacSha1', () => {
       // The same instance signs several messages: its reused buffers must not carry one into the next.
       for (let j = 0; j < 3; j++) {
         const message = text(random, Math.floor(random() * (j === 1 ? 3000 : 200)));
-        expect(hmac.base64(message), `key ${JSON.stringify(secret)}, message of ${message.length}`).toBe(createHmac('sha1', signingKey(secret)).update(message, 'utf8').digest('base64'));
+        expect(hmac.base64(message), `key ${JSON.stringify(secret)}, message of ${message.length}`).toBe(createHmac('sha1', Buffer.from(secret, 'utf8')).update(message, 'utf8').digest('base64'));
       }
     }
   });
@@ -54,7 +44,7 @@ describe('HmacSha1', () => {
 describe('RequestSigner', () => {
   const PATHS = ['/PutRow', '/BatchWriteRow', '/GetRange', '/GetRow', '/DescribeTable'];
 
-  it('lays out the same bytes as requestHead(signedHeaders(...)) followed by the body, for 300 seeded requests', () => {
+  it('lays out the same bytes as the reference construction (support.ts) followed by the body, for 300 seeded requests', () => {
     const random = seeded(4242);
     for (let i = 0; i < 300; i++) {
       const sts = i % 3 === 0 ? undefined : i % 3 === 1 ? '' : text(random, 1 + Math.floor(random() * (i % 10 === 2 ? 3000 : 80)), ['A', 'b', '9', '/', '+', '=']);
@@ -71,21 +61,21 @@ describe('RequestSigner', () => {
         const size = j === 0 ? 0 : Math.floor(random() * (j === 2 ? 20_000 : 500));
         const body = Buffer.from(Array.from({ length: size }, () => Math.floor(random() * 256)));
         const time = 1_767_225_600_000 + Math.floor(random() * 1e10);
-        const expected = Buffer.concat([requestHead(path, signedHeaders({ ...identity, key: signingKey(identity.accessKeySecret) }, path, body, new Date(time))), body]);
+        const expected = Buffer.concat([referenceRequestHead(identity, path, body, new Date(time)), body]);
         expect(signer.message(path, body, time).equals(expected), `request ${i}.${j} to ${path}`).toBe(true);
       }
     }
   });
 
-  it('refuses a setting Node would refuse in a header with the same error as requestHead, on every request', () => {
+  it('refuses a setting Node would refuse in a header with the same error as the reference construction, on every request', () => {
     const signer = new RequestSigner({ host: 'h', instanceName: 'i', accessKeyId: 'a', accessKeySecret: 's', stsToken: 'token\r\nX-Evil: 1' });
     const expected = (() => {
       try {
-        requestHead('/PutRow', { 'x-ots-ststoken': 'token\r\nX-Evil: 1' });
+        httpHead('/PutRow', { 'x-ots-ststoken': 'token\r\nX-Evil: 1' });
       } catch (error) {
         return error as Error & { code: string };
       }
-      throw new Error('requestHead accepted a line break');
+      throw new Error('the reference construction accepted a line break');
     })();
     for (let i = 0; i < 2; i++) {
       expect(() => signer.message('/PutRow', Buffer.from('x'), 0)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_CHAR', message: expected.message }));

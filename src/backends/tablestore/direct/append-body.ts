@@ -13,11 +13,12 @@
  * @packageDocumentation
  */
 import { crc8Byte, crc8Range, crc8Uint32 } from '../../../codec/checksum.js';
+import { utf8Length } from '../../../core/utf8.js';
 import { HEADER, Tag, VariantType } from '../../../codec/plain-buffer-format.js';
 import { putVarint, varintSize } from '../../../codec/varint.js';
 import { PAYLOAD_CHUNK_BYTES, type ResolvedColumns } from '../row-layout.js';
 import type { AppendEntry } from '../timeline-requests.js';
-import { columnBytes, type NameBytes, type TimelineColumnBytes } from './column-bytes.js';
+import { columnBytes, putCellName, type NameBytes, type TimelineColumnBytes } from './column-bytes.js';
 
 /** A row to append and its write id (an append slot has both). */
 export type DirectAppendRow = AppendEntry;
@@ -27,12 +28,6 @@ export type DirectAppendRow = AppendEntry;
 const ROW_TAIL = [0x1a, 0x02, 0x08, 0x00, 0x22, 0x02, 0x08, 0x01] as const;
 // BatchWriteRow's `type: PUT` (field 1).
 const TYPE_PUT = [0x08, 0x01] as const;
-
-/** UTF-8 length of `s`; ASCII (every write id, most timeline and message ids) is counted in JS. */
-function utf8Length(s: string): number {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
-  return s.length;
-}
 
 function putU32(out: Buffer, at: number, v: number): void {
   out[at] = v & 0xff;
@@ -47,21 +42,9 @@ function putString(out: Buffer, at: number, s: string, n: number): void {
   else out.write(s, at, n, 'utf8');
 }
 
-/** `TAG_CELL` and the cell's name (tag, length, bytes); returns where the value goes. */
-function cellName(out: Buffer, at: number, name: NameBytes): number {
-  const bytes = name.bytes;
-  const m = bytes.length;
-  out[at] = Tag.CELL;
-  out[at + 1] = Tag.CELL_NAME;
-  putU32(out, at + 2, m);
-  const p = at + 6;
-  for (let i = 0; i < m; i++) out[p + i] = bytes[i] as number;
-  return p + m;
-}
-
 /** `TAG_CELL`, the name, `TAG_CELL_VALUE`, the total length, the type and the data length; returns where the data goes. */
 function cellHead(out: Buffer, at: number, name: NameBytes, type: number, n: number): number {
-  const p = cellName(out, at, name);
+  const p = putCellName(out, at, name);
   out[p] = Tag.CELL_VALUE;
   putU32(out, p + 1, 5 + n);
   out[p + 5] = type;
@@ -90,7 +73,7 @@ function stringCell(out: Buffer, at: number, name: NameBytes, s: string, n: numb
 
 /** The auto-increment placeholder of the seq column: a value of type AUTO_INCREMENT and no data. */
 function autoIncrementCell(out: Buffer, at: number, name: NameBytes): number {
-  const p = cellName(out, at, name);
+  const p = putCellName(out, at, name);
   out[p] = Tag.CELL_VALUE;
   putU32(out, p + 1, 1);
   out[p + 5] = VariantType.AUTO_INCREMENT;

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { crc8Range } from '../../../codec/checksum.js';
+import { Tag } from '../../../codec/plain-buffer-format.js';
 import type { ResolvedColumns } from '../row-layout.js';
 
 /** A column name's bytes and checksum. */
@@ -50,4 +51,20 @@ export function columnBytes(columns: ResolvedColumns): TimelineColumnBytes {
     cache.set(columns, known);
   }
   return known;
+}
+
+/**
+ * Writes `TAG_CELL` and the cell's name (tag, little-endian length, bytes) at `at`, as every
+ * PlainBuffer cell of the direct request bodies starts; returns where the cell's value goes.
+ */
+export function putCellName(out: Buffer, at: number, name: NameBytes): number {
+  const bytes = name.bytes;
+  const m = bytes.length;
+  out[at] = Tag.CELL;
+  out[at + 1] = Tag.CELL_NAME;
+  out.writeUInt32LE(m, at + 2);
+  const p = at + 6;
+  // A byte loop: names are short, and a loop costs less than a native copy for a few bytes.
+  for (let i = 0; i < m; i++) out[p + i] = bytes[i] as number;
+  return p + m;
 }

@@ -12,15 +12,7 @@ import { HEADER, Tag, VariantType } from '../../../codec/plain-buffer-format.js'
 import { encodeMessage } from '../../../codec/protobuf.js';
 import type { ResolvedColumns } from '../row-layout.js';
 import type { RangeQuery, SeqBound } from '../timeline-requests.js';
-import { columnBytes, type NameBytes } from './column-bytes.js';
-
-function nameHead(out: Buffer, at: number, name: NameBytes): number {
-  out[at] = Tag.CELL;
-  out[at + 1] = Tag.CELL_NAME;
-  out.writeUInt32LE(name.bytes.length, at + 2);
-  name.bytes.copy(out, at + 6);
-  return at + 6 + name.bytes.length;
-}
+import { columnBytes, putCellName } from './column-bytes.js';
 
 /**
  * The PlainBuffer primary key `(timelineId, seq)` of a read, as the SDK serialises a key: with a
@@ -34,7 +26,7 @@ export function encodeTimelineKey(columns: ResolvedColumns, timelineId: string, 
   const out = Buffer.alloc(4 + 1 + 18 + names.timelineId.bytes.length + idLength + seqCell + 2 + (marker ? 1 : 0));
   out.writeUInt32LE(HEADER, 0);
   out[4] = Tag.ROW_PK;
-  let p = nameHead(out, 5, names.timelineId);
+  let p = putCellName(out, 5, names.timelineId);
   out[p] = Tag.CELL_VALUE;
   out.writeUInt32LE(5 + idLength, p + 1);
   out[p + 5] = VariantType.STRING;
@@ -44,7 +36,7 @@ export function encodeTimelineKey(columns: ResolvedColumns, timelineId: string, 
   p += 10 + idLength;
   out[p++] = Tag.CELL_CHECKSUM;
   out[p++] = idCrc;
-  p = nameHead(out, p, names.seq);
+  p = putCellName(out, p, names.seq);
   out[p++] = Tag.CELL_VALUE;
   let seqCrc: number;
   if (marker) {
