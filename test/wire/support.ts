@@ -3,11 +3,14 @@
  * request (raw headers in order, body) and answers as told, and an SDK client and a `WireClient`
  * configured alike, both pointed at it.
  */
+import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadTableStoreSdk } from '../../src/backends/tablestore/load-sdk.js';
 import type { TableStoreClientLike, TableStoreSdk } from '../../src/backends/tablestore/sdk-types.js';
 import { wireCodec } from '../../src/backends/tablestore/wire/codec.js';
+import { invalidHeaderError, isInvalidHeaderValue } from '../../src/backends/tablestore/wire/http-pool.js';
+import { API_VERSION, type SigningIdentity } from '../../src/backends/tablestore/wire/signing.js';
 import { WireClient } from '../../src/backends/tablestore/wire/wire-client.js';
 
 /** A request as the server received it. */
@@ -186,4 +189,56 @@ export function view(value: unknown, int64Class: Function): unknown {
     if (typeof o[key] !== 'function') out[key] = view(o[key], int64Class);
   }
   return out;
+}
+
+/**
+ * The reference construction of a signed request's header block, built the way the SDK builds it
+ * (a record of headers in insertion order, `createHash`/`createHmac` objects) and written as
+ * `node:http` writes it: the tests compare the wire client's one-buffer `RequestSigner` with it.
+ * The header order and the signature are documented in src/backends/tablestore/wire/signing.ts.
+ */
+export function referenceRequestHead(identity: SigningIdentity, path: string, body: Buffer, date: Date): Buffer {
+  const md5 = createHash('md5').update(body).digest('base64');
+  const isoDate = date.toISOString();
+  const sts = identity.stsToken ? identity.stsToken : undefined;
+  const xOts: Record<string, string> = {
+    'x-ots-apiversion': API_VERSION,
+    'x-ots-instancename': identity.instanceName,
+    'x-ots-contentmd5': md5,
+    'x-ots-date': isoDate,
+    'x-ots-accesskeyid': identity.accessKeyId,
+    ...(sts === undefined ? {} : { 'x-ots-ststoken': sts }),
+  };
+  const canonical = Object.keys(xOts)
+    .sort()
+    .map((name) => `${name}:${xOts[name]}\n`)
+    .join('');
+  const signature = createHmac('sha1', Buffer.from(identity.accessKeySecret, 'utf8')).update(`${path}\nPOST\n\n${canonical}`, 'utf8').digest('base64');
+  const headers: Record<string, string> = {
+    'x-ots-apiversion': API_VERSION,
+    'x-ots-instancename': identity.instanceName,
+    'x-ots-contentmd5': md5,
+    'Content-Length': String(body.length),
+    Host: identity.host,
+    'x-ots-date': isoDate,
+    'x-ots-accesskeyid': identity.accessKeyId,
+    ...(sts === undefined ? {} : { 'x-ots-ststoken': sts }),
+    'x-ots-signature': signature,
+  };
+  return httpHead(path, headers);
+}
+
+/**
+ * The header block of a POST as `node:http` writes it for these headers: the request line, the
+ * headers in the given order with names as given, then `Connection: keep-alive`.
+ * @throws {TypeError} with code `ERR_INVALID_CHAR` for a value Node would refuse, with Node's message.
+ */
+export function httpHead(path: string, headers: Readonly<Record<string, string>>): Buffer {
+  let head = `POST ${path} HTTP/1.1\r\n`;
+  for (const name in headers) {
+    const value = headers[name]!;
+    if (isInvalidHeaderValue(value)) throw invalidHeaderError(name);
+    head += `${name}: ${value}\r\n`;
+  }
+  return Buffer.from(`${head}Connection: keep-alive\r\n\r\n`, 'latin1');
 }

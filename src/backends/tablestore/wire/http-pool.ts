@@ -80,21 +80,6 @@ export function isInvalidHeaderValue(value: string): boolean {
   return INVALID_VALUE.test(value);
 }
 
-/**
- * The header block of a POST, as `node:http` writes it for these headers: the request line, the
- * headers in the given order with names as given, then `Connection: keep-alive`.
- * @throws {TypeError} with code `ERR_INVALID_CHAR` for a value Node would refuse (e.g. a line break).
- */
-export function requestHead(path: string, headers: Readonly<Record<string, string>>): Buffer {
-  let head = `POST ${path} HTTP/1.1\r\n`;
-  for (const name in headers) {
-    const value = headers[name]!;
-    if (INVALID_VALUE.test(value)) throw invalidHeaderError(name);
-    head += `${name}: ${value}\r\n`;
-  }
-  return Buffer.from(`${head}Connection: keep-alive\r\n\r\n`, 'latin1');
-}
-
 /** One exchange: its promise's settlers and its parse state. */
 interface Exchange {
   readonly resolve: (answer: HttpAnswer) => void;
@@ -143,18 +128,10 @@ export class HttpPool {
   }
 
   /**
-   * Sends one request (`head` from {@link requestHead}, then `body`) and resolves with the answer.
-   * Rejects with an SDK-shaped `NetworkingError` when the connection fails, closes before the
-   * answer is complete, or stays idle for `timeoutMs` (0: no timeout).
-   */
-  request(head: Buffer, body: Buffer, timeoutMs: number): Promise<HttpAnswer> {
-    // One write: the header block and the body leave together.
-    return this.send(body.length === 0 ? head : Buffer.concat([head, body], head.length + body.length), timeoutMs);
-  }
-
-  /**
-   * Sends one request already laid out as one buffer (header block and body) and resolves with the
-   * answer; see {@link HttpPool.request}.
+   * Sends one request laid out as one buffer (header block and body, so that they leave in one
+   * write) and resolves with the answer. Rejects with an SDK-shaped `NetworkingError` when the
+   * connection fails, closes before the answer is complete, or stays idle for `timeoutMs` (0: no
+   * timeout).
    */
   send(message: Buffer, timeoutMs: number): Promise<HttpAnswer> {
     if (this.#destroyed) return Promise.reject(networkError(new Error('The connection pool was closed'), this.#target.hostname));
