@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { ValidationError } from '../core/errors.js';
 
 /** The clock a suite owns; `now` and `onClockAdvance` are handed to backends in the context. */
 export interface SuiteClock {
@@ -22,6 +23,10 @@ export function createSuiteClock(startMs: number): SuiteClock {
   return {
     now: () => clock,
     onClockAdvance: (listener) => {
+      // Refused here, where the factory's mistake is, not mid-way through a TTL test.
+      if (typeof listener !== 'function') {
+        throw new ValidationError('listener', `Expected the \`onClockAdvance\` listener to be a function (ms) => void | Promise<void>, got ${listener === null ? 'null' : typeof listener}`);
+      }
       // One entry per registration: a function registered twice is told twice, removed once each.
       const entry = (ms: number): void | Promise<void> => listener(ms);
       listeners.add(entry);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
 import { createSuiteClock } from '../../src/testing/suite-clock.js';
 
 describe('the contract suite clock', () => {
@@ -51,5 +52,15 @@ describe('the contract suite clock', () => {
     const clock = createSuiteClock(0);
     clock.onClockAdvance(() => Promise.reject(new Error('emulator gone')));
     await expect(clock.advance(1)).rejects.toThrow('emulator gone');
+  });
+  it('refuses a listener that is not a function when it is registered, naming it', async () => {
+    const clock = createSuiteClock(0);
+    for (const bad of [undefined, null, 42, 'tick']) {
+      expect(() => clock.onClockAdvance(bad as never)).toThrow(ValidationError);
+      expect(() => clock.onClockAdvance(bad as never)).toThrow(/`onClockAdvance` listener to be a function/);
+    }
+    // Nothing half-registered: advancing still works with no listener.
+    await clock.advance(5);
+    expect(clock.now()).toBe(5);
   });
 });
